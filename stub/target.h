@@ -1,0 +1,175 @@
+/* target.h — the seam between the stub's session logic and the process it debugs.
+ *
+ * The session (packet handlers, all-stop/non-stop policy as the client sees it)
+ * only calls through struct tgt_ops; the Linux ptrace implementation lives in
+ * stub/pt_*.c and is the only code that calls ptrace(2), waitpid(2) or touches
+ * /proc/PID/mem.  Another backend (a recorded-session replayer, a fault-injecting
+ * wrapper for tests) can be put in its place.
+ *
+ * Model.  One traced process (a later extension may hold several) with a set
+ * of threads, each identified by its kernel tid.  Every thread is either
+ * RUNNING or STOPPED.  Events (a thread stopped with a signal, hit a breakpoint,
+ * finished a step, a watchpoint fired, the process exited...) are produced by
+ * the backend and collected with next_event(); a stop the backend caused itself
+ * (SIGSTOP to stop a thread, the internal step over a breakpoint, clone/exit
+ * bookkeeping) is never reported as a signal.
+ *
+ * Breakpoints are inserted once and stay in memory while threads run: resuming
+ * a thread that sits on an inserted breakpoint steps it over the breakpoint
+ * without ever removing it from memory while any other thread runs (the
+ * backend either stops the others for the step, or emulates/relocates the
+ * displaced instruction).  Memory reads return the original bytes, never 0xCC;
+ * memory writes over a breakpoint update the saved original byte.
+ *
+ * All functions return 0 (or a count) on success and a negative errno value on
+ * failure, e.g. -ESRCH for an unknown thread, -EIO/-EFAULT for unreadable memory.
+ */
+#ifndef GOTAP_STUB_TARGET_H
+#define GOTAP_STUB_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct tgt;  /* opaque backend state */
+
+enum tgt_event_kind {
+	TGT_EV_NONE = 0,
+	TGT_EV_STOPPED,       /* thread stopped: signal (sig != 0), or breakpoint/step/watch (see reason) */
+	TGT_EV_EXITED,        /* whole process exited; status = exit code */
+	TGT_EV_KILLED,        /* whole process terminated by signal sig */
+	TGT_EV_THREAD_EXITED, /* one thread exited (the process lives on); informational */
+	TGT_EV_THREAD_CREATED,/* new thread (already in the thread list); informational */
+	TGT_EV_EXEC,          /* process called execve; all breakpoints are gone with the old image */
+};
+
+enum tgt_stop_reason {
+	TGT_REASON_SIGNAL = 0,  /* sig tells which */
+	TGT_REASON_SWBREAK,     /* hit an inserted software breakpoint; pc already rewound to its address */
+	TGT_REASON_HWBREAK,     /* hit a hardware breakpoint */
+	TGT_REASON_STEP,        /* finished a requested single-step (sig = SIGTRAP) */
+	TGT_REASON_WATCH,       /* write watchpoint at addr */
+	TGT_REASON_RWATCH,      /* read watchpoint at addr */
+	TGT_REASON_AWATCH,      /* access watchpoint at addr */
+	TGT_REASON_INTERRUPT,   /* stopped by interrupt()/stop_thread() on request (reported as SIGINT/0 by policy) */
+};
+
+struct tgt_event {
+	enum tgt_event_kind kind;
+	pid_t pid;
+	pid_t tid;
+	int sig;                 /* Linux signal number (SIGTRAP for breakpoints and steps) */
+	int status;              /* exit code for TGT_EV_EXITED */
+	enum tgt_stop_reason reason;
+	uint64_t addr;           /* breakpoint / watchpoint address */
+};
+
+enum tgt_resume_kind {
+	TGT_RESUME_CONT,
+	TGT_RESUME_STEP,
+};
+
+enum tgt_bp_kind {
+	TGT_BP_SW = 0,     /* Z0 */
+	TGT_BP_HW = 1,     /* Z1 */
+	TGT_WP_WRITE = 2,  /* Z2 */
+	TGT_WP_READ = 3,   /* Z3: x86 has no read-only watch; implemented as access, reported as rwatch */
+	TGT_WP_ACCESS = 4, /* Z4 */
+};
+
+struct tgt_thread_info {
+	pid_t tid;
+	bool stopped;
+	char name[32];      /* /proc/PID/task/TID/comm */
+	int core;           /* last CPU, -1 if unknown */
+};
+
+struct tgt_launch_opts {
+	char *const *argv;        /* program and arguments (argv[0] is the program path) */
+	char *const *wrapper;     /* optional wrapper command prefix (--wrapper ... --), NULL-terminated, or NULL */
+	const char *cwd;          /* NULL: inherit */
+	char *const *envp;        /* NULL: inherit environ */
+	bool disable_aslr;        /* personality(ADDR_NO_RANDOMIZE), as gdb does by default */
+};
+
+struct tgt_ops {
+	/* Create the backend object.  Returns NULL on allocation failure. */
+	struct tgt *(*create)(void);
+	void (*destroy)(struct tgt *t);
+
+	/* Start a program stopped at its first instruction (after exec), or
+	 * attach to every thread of a running process and leave them all stopped.
+	 * On success *pid is the process id. */
+	int (*launch)(struct tgt *t, const struct tgt_launch_opts *o, pid_t *pid);
+	int (*attach)(struct tgt *t, pid_t pid);
+
+	/* Remove all breakpoints/watchpoints, then detach every thread (they
+	 * run on, with the given signal delivered to the current thread if sig!=0). */
+	int (*detach)(struct tgt *t, int sig);
+	/* SIGKILL the process and reap it (no zombie). */
+	int (*kill)(struct tgt *t);
+
+	pid_t (*pid)(struct tgt *t);      /* 0 when no process */
+	bool (*attached)(struct tgt *t);  /* true if attached (not launched) */
+
+	/* Threads.  list() fills up to cap entries and returns the total count. */
+	int (*list_threads)(struct tgt *t, struct tgt_thread_info *out, int cap);
+	bool (*thread_alive)(struct tgt *t, pid_t tid);
+
+	/* Resume one thread (tid > 0) or every stopped thread (tid == -1) with
+	 * the given signal (0 for none).  A thread on an inserted breakpoint is
+	 * stepped over it safely (see header comment). */
+	int (*resume)(struct tgt *t, pid_t tid, enum tgt_resume_kind k, int sig);
+	/* Ask a running thread (tid > 0) or all running threads (-1) to stop.
+	 * Returns immediately; the stops arrive through next_event() as
+	 * TGT_REASON_INTERRUPT.  Stopping a stopped thread is a no-op. */
+	int (*stop)(struct tgt *t, pid_t tid);
+	/* Stop every running thread and wait until all are stopped; events
+	 * other than the requested stops that arrive meanwhile are kept and
+	 * returned by later next_event() calls (all-stop needs this). */
+	int (*stop_all)(struct tgt *t);
+
+	/* Next event.  With timeout_ms = 0 it only polls, -1 waits forever.
+	 * Returns 1 with *ev filled, 0 on timeout, negative errno on error.
+	 * event_fd() gives an fd that becomes readable when an event may be
+	 * ready (for poll() in the session's event loop), or -1. */
+	int (*next_event)(struct tgt *t, struct tgt_event *ev, int timeout_ms);
+	int (*event_fd)(struct tgt *t);
+
+	/* Registers in gdb's amd64 numbering (protocol/rsp.h, rsp_amd64_regs):
+	 * buf receives the value in target byte order, sized per the table.
+	 * The thread must be stopped. */
+	int (*read_reg)(struct tgt *t, pid_t tid, unsigned regno, uint8_t *buf);
+	int (*write_reg)(struct tgt *t, pid_t tid, unsigned regno, const uint8_t *buf);
+	/* Whole 'g' block at once (rsp_amd64_regblock_size() bytes). */
+	int (*read_regs)(struct tgt *t, pid_t tid, uint8_t *buf);
+	int (*write_regs)(struct tgt *t, pid_t tid, const uint8_t *buf);
+
+	/* Memory.  Returns the number of bytes transferred (may be short at
+	 * the end of a mapping; 0 or negative if the first byte fails).
+	 * Reads show original bytes under software breakpoints. */
+	long (*read_mem)(struct tgt *t, uint64_t addr, uint8_t *buf, size_t len);
+	long (*write_mem)(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len);
+
+	/* Breakpoints and watchpoints (Z/z packets).  len is the gdb 'kind'
+	 * (1 for x86 sw breakpoints) or the watched length (1, 2, 4, 8).
+	 * Inserting an existing one increments a reference; -ENOSPC when the
+	 * debug registers are exhausted; -EINVAL for a bad length/alignment. */
+	int (*insert_bp)(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len);
+	int (*remove_bp)(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len);
+
+	/* Signals the backend delivers straight back to the thread without
+	 * reporting a stop (QPassSignals).  sigs[i] true = pass Linux signal i. */
+	void (*set_pass_signals)(struct tgt *t, const bool sigs[65]);
+
+	/* auxv of the process (for qXfer:auxv:read); returns length or -errno. */
+	long (*read_auxv)(struct tgt *t, uint8_t *buf, size_t cap);
+	/* Absolute path of the executable (/proc/PID/exe). */
+	int (*exe_path)(struct tgt *t, char *buf, size_t cap);
+};
+
+/* The Linux ptrace backend. */
+extern const struct tgt_ops pt_ops;
+
+#endif /* GOTAP_STUB_TARGET_H */
