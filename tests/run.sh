@@ -18,6 +18,13 @@ trap 'rm -rf "$GOTAP_TMP"' EXIT
 PER_TEST_TIMEOUT=${PER_TEST_TIMEOUT:-600}
 
 pass=0 fail=0 skip=0
+
+# Programs the tests run (Go and C), built by this run.
+if ! tests/targets/build.sh >"$GOTAP_TMP/targets.log" 2>&1; then
+  cat "$GOTAP_TMP/targets.log"
+  echo "FAIL: build test targets"
+  echo; echo "0 passed, 1 failed"; exit 1
+fi
 failed_names=()
 
 run_one() {   # name, command...

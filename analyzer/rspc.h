@@ -1,0 +1,94 @@
+/* rspc.h — gotap's RSP client: one connection to a stub (gotap-stub or any
+ * gdbserver-compatible one), over TCP, a Unix socket, or a stub gotap starts
+ * itself on a socketpair (stdio transport, no port needed).
+ *
+ * Built on protocol/rsp.h.  Synchronous request/reply with a bounded receive
+ * buffer; stop replies can be awaited with a timeout so the caller can also
+ * watch for Ctrl-C.  Every call returns 0 (or a count) on success and a
+ * negative value on failure, with a one-line reason in rspc_error().
+ */
+#ifndef GOTAP_RSPC_H
+#define GOTAP_RSPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rsp.h"
+
+struct rspc;
+
+/* Connect to "HOST:PORT", ":PORT" (127.0.0.1), or "unix:PATH".
+ * Returns NULL with a reason in err ("connection refused", ...). */
+struct rspc *rspc_connect(const char *addr, char *err, size_t errlen);
+
+/* Start `stub_path --once - ARGV...` (stdio transport) on a socketpair, or
+ * with pid > 0 `stub_path --once --attach - PID`; the stub's stdin/stdout are
+ * the socket, its stderr is inherited.  *stub_pid receives the child pid. */
+struct rspc *rspc_spawn(const char *stub_path, char *const argv[], pid_t attach_pid,
+			pid_t *stub_pid, char *err, size_t errlen);
+
+/* Close the connection (does not detach: call rspc_detach first). */
+void rspc_close(struct rspc *c);
+
+const char *rspc_error(const struct rspc *c);
+
+/* qSupported + QStartNoAckMode (if offered) + '?' : fills *initial with the
+ * initial stop reply.  Call once after connecting. */
+int rspc_handshake(struct rspc *c, struct rsp_stop *initial);
+
+/* Send one packet and wait for its reply (up to cap bytes copied into reply,
+ * NUL-terminated; returns the reply length).  For packets that are not
+ * resumptions.  An 'E' reply is returned as is (the caller decides). */
+long rspc_request(struct rspc *c, const char *pkt, char *reply, size_t cap);
+
+/* Was feature "name" offered by the stub's qSupported ("multiprocess",
+ * "QNonStop", "PacketSize" ...)?  For PacketSize use rspc_packet_size(). */
+bool rspc_has_feature(const struct rspc *c, const char *name);
+size_t rspc_packet_size(const struct rspc *c);
+
+/* Memory: read len bytes at addr in as few packets as PacketSize allows
+ * ('x' binary reads when supported, else 'm').  Returns bytes read (short at
+ * an unmapped page), or negative on a transport failure. */
+long rspc_read_mem(struct rspc *c, uint64_t addr, void *buf, size_t len);
+int rspc_write_mem(struct rspc *c, uint64_t addr, const void *buf, size_t len);
+
+/* Registers of thread tid (0 = current): one 'g' (after Hg if needed),
+ * decoded into the amd64 numbering (64-bit values for regs 0..23 and
+ * fs_base/gs_base).  Or a single register via 'p'. */
+int rspc_read_regs(struct rspc *c, int64_t tid, uint64_t regs[RSP_AMD64_NREGS]);
+int rspc_read_reg(struct rspc *c, int64_t tid, unsigned regno, uint64_t *val);
+
+/* Z0/z0 software breakpoints (and Z1..Z4 with kind). */
+int rspc_insert_bp(struct rspc *c, int type, uint64_t addr, unsigned kind);
+int rspc_remove_bp(struct rspc *c, int type, uint64_t addr, unsigned kind);
+
+/* QPassSignals with the given Linux signal numbers. */
+int rspc_pass_signals(struct rspc *c, const int *sigs, int n);
+
+/* Resume: vCont;c (or 'c') / with a signal for the thread that stopped with
+ * it: "vCont;C<sig>:<tid>;c".  Does not wait. */
+int rspc_resume(struct rspc *c, int64_t sig_tid, int gdb_sig);
+
+/* Wait for the stop reply that follows a resume.  timeout_ms -1 = forever.
+ * Returns 1 with *st filled, 0 on timeout, negative on error/EOF.
+ * 'O' console-output packets are consumed and written to stdout. */
+int rspc_wait_stop(struct rspc *c, struct rsp_stop *st, int timeout_ms);
+
+/* Send the interrupt byte (0x03) to stop a running target. */
+int rspc_interrupt(struct rspc *c);
+
+/* 'D' (detach: target runs on) and 'k'/vKill. */
+int rspc_detach(struct rspc *c);
+int rspc_kill(struct rspc *c);
+
+/* qXfer:auxv:read (whole object into buf); returns length or negative. */
+long rspc_read_auxv(struct rspc *c, uint8_t *buf, size_t cap);
+/* qXfer:exec-file:read (NUL-terminated path); 0 or negative. */
+int rspc_exec_file(struct rspc *c, char *buf, size_t cap);
+
+/* The underlying fd (for poll()). */
+int rspc_fd(const struct rspc *c);
+
+#endif /* GOTAP_RSPC_H */
