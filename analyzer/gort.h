@@ -38,7 +38,26 @@ struct gort_layout {
 /* One loaded executable. */
 struct gort_bin;
 
-/* Where gotap puts its breakpoints (runtime addresses, load bias applied). */
+/* Where gotap puts its breakpoints (runtime addresses, load bias applied).
+ *
+ * "After the prologue" is gdb's choice (`break runtime.newstack`): the second
+ * line-table row of the function, which in Go is the instruction right after
+ * the stack-check `cmp ...,16(R14); jbe <morestack path>`, before `sub rsp`.
+ * At that address every register still holds its value at function entry
+ * (the check only writes R12 and flags; arguments are spilled only on the
+ * morestack path, which re-enters at the entry).  (For copystack an
+ * address past the decoded stack check is never used, so RAX/RBX hold for
+ * any Go version; in Go 1.19 both choices coincide.)  So at both addresses:
+ *   newstack:  R14 = g0 (called from morestack via the ABI0 wrapper, which
+ *              loads R14 from TLS; the TLS slot fs_base-8 also holds g0);
+ *              [RSP] = return address into runtime.morestack.
+ *   copystack: RAX = gp (*g being copied), RBX = newsize (bytes), R14 = the
+ *              running g (g0 when called from newstack).
+ *              copystack is also called to SHRINK stacks (shrinkstack, from
+ *              GC and from the preemption path): a growth is newsize >
+ *              gp.stack.hi - gp.stack.lo.
+ * Without register ABI (regabi false, Go < 1.17) arguments are on the stack:
+ * copystack's gp at [RSP+8], newsize at [RSP+16]; g via TLS only. */
 struct gort_probes {
 	uint64_t newstack;        /* real runtime.newstack (not the ABI wrapper), after its prologue */
 	uint64_t newstack_entry;  /* its entry address */
@@ -50,8 +69,18 @@ struct gort_probes {
 /* Open path (an ELF executable), index its symbols, DWARF and CFI.
  * load_bias is added to link-time addresses (0 for non-PIE Go binaries).
  * Returns NULL and writes a one-line reason to err on failure:
- * "no such file", "not an ELF file", "not a Go binary (no runtime.newstack)". */
+ * "no such file: P", "not an ELF file: P", "not an x86-64 executable: P",
+ * "truncated or damaged ELF file: P", "not a Go binary (no runtime.newstack): P",
+ * "P: Go binary without a symbol table (stripped): runtime.newstack not found". */
 struct gort_bin *gort_open(const char *path, uint64_t load_bias, char *err, size_t errlen);
+
+/* The load bias to pass to gort_open for a running process, from its
+ * auxiliary vector's AT_PHDR (runtime address of the program headers):
+ * 0 for a fixed-address executable (ET_EXEC, the Go default), AT_PHDR minus
+ * the headers' link-time address for a PIE (-buildmode=pie: Go links those
+ * at 0x400000, so the bias is not the mapping start).  Returns 0, or -1 with
+ * a reason in err. */
+int gort_pie_bias(const char *path, uint64_t at_phdr, uint64_t *bias, char *err, size_t errlen);
 void gort_close(struct gort_bin *b);
 
 /* Go version string from the binary ("go1.19.8"), or NULL if unknown. */
@@ -71,19 +100,77 @@ struct gort_frame {
 	const char *file;       /* source file, or NULL */
 	int line;               /* 0 if unknown */
 	const char *module;     /* path of the executable / shared object */
+	bool inlined;           /* gort_symbolize_inline only: this function is
+				   inlined into the next frame (off, size = 0) */
 };
 
 /* Symbolize one pc (for a return address, lookups use pc-1 for the line, as
- * gdb and stap do, but report pc itself).  Returns 0 or -1 if unknown. */
+ * gdb and stap do, but report pc itself).  Returns 0 or -1 if unknown.
+ * func is the Go name as `go tool addr2line` prints it: the ELF symbol with
+ * its ".abi0" suffix dropped (runtime.goexit.abi0 -> runtime.goexit); off
+ * and size come from the ELF symbol table, file:line from DWARF.  Answers
+ * are cached by pc (direct-mapped, bounded).  A gort_bin is not thread-safe. */
 int gort_symbolize(struct gort_bin *b, uint64_t pc, bool is_return_addr,
 		   struct gort_frame *out);
 
+/* The inlined calls at one pc, as gdb's `bt` and Go's own tracebacks show
+ * them (DWARF DW_TAG_inlined_subroutine; `go tool addr2line` and gort_
+ * symbolize report only the outer function with the inner file:line).
+ * out[0] is the innermost function at pc's own file:line; each next entry is
+ * the function it was inlined into, at the call's file:line; the last entry
+ * is the real (outermost) function with gort_symbolize's func/off/size.
+ * Every entry but the last has inlined = true and off = size = 0; all have
+ * the same pc.  Returns the number of entries (1 when nothing is inlined at
+ * pc, at most max), or -1 if pc is unknown.  Cached by pc. */
+int gort_symbolize_inline(struct gort_bin *b, uint64_t pc, bool is_return_addr,
+			  struct gort_frame *out, int max);
+
 /* Unwind a goroutine stack that starts at (pc, sp, bp) — for a growth event,
  * the goroutine's g.sched — using the binary's CFI (libdwfl), with a
- * frame-pointer fallback, stopping at runtime.goexit, a zero pc, or max
- * frames.  Frames are symbolized.  Returns the number of frames (>= 0). */
+ * frame-pointer fallback, stopping after runtime.goexit (included as the
+ * last frame, "runtime.goexit+0x1"), at a zero pc, or at max frames.
+ * Frames are symbolized: frame 0 as Go's own traceback does (pc-1 for the
+ * line unless pc is a function entry: g.sched.pc from morestack is the
+ * return address of f's `call morestack`, so frame 0 is f at its `func`
+ * line), the others as return addresses.  out[0].pc == pc, and for a growth
+ * out[1].pc == m.morebuf.pc (the seed's first frame).  Memory comes word by
+ * word through rd: back it with a cache.  Returns the number of frames. */
 int gort_unwind(struct gort_bin *b, gort_read_fn rd, void *ctx,
 		uint64_t pc, uint64_t sp, uint64_t bp,
 		struct gort_frame *out, int max);
+
+/* Everything gotap reads from the target at a runtime.newstack hit. */
+struct gort_growth {
+	uint64_t g0, m, g;        /* g0 (from R14 or TLS), g0.m, the growing goroutine m.curg */
+	bool g0_from_tls;         /* R14 did not hold g0; the TLS slot fs_base-8 did */
+	uint64_t goid;
+	uint64_t tid;             /* m.procid: the OS thread id */
+	uint64_t stack_lo, stack_hi;
+	uint64_t old_size;        /* stack_hi - stack_lo */
+	uint64_t stackguard0;
+	bool preempt;             /* stackguard0 == stackPreempt: a preemption request,
+				     NOT a growth (newstack preempts and returns).
+				     Read at the probe: sysmon may still set it before
+				     newstack's own load a few instructions later, so a
+				     !preempt hit can turn out a preemption; the growth
+				     is certain only at copystack with newsize > old. */
+	uint64_t sched_pc, sched_sp, sched_bp, sched_lr; /* where g ran out of stack */
+	uint64_t morebuf_pc, morebuf_sp, morebuf_lr;    /* its caller (the seed's start) */
+};
+
+/* Fill *out at a runtime.newstack probe hit.  r14 is the thread's R14 (pass
+ * 0 for non-regabi binaries), fs_base its FS base (the TLS g slot is at
+ * fs_base-8); g0 is taken from R14 when g0.m.g0 == R14, else from the TLS
+ * slot with the same check.  Returns 0, or -1 with a reason in err (memory
+ * unreadable, neither candidate is a g0, curg is nil). */
+int gort_read_growth(const struct gort_layout *l, gort_read_fn rd, void *ctx,
+		     uint64_t r14, uint64_t fs_base, struct gort_growth *out,
+		     char *err, size_t errlen);
+
+/* Like gort_unwind, with the frames' stack pointers too (sps[i] is frame i's
+ * SP; may be NULL).  gort_unwind(b, ...) == gort_unwind_sp(b, ..., NULL). */
+int gort_unwind_sp(struct gort_bin *b, gort_read_fn rd, void *ctx,
+		   uint64_t pc, uint64_t sp, uint64_t bp,
+		   struct gort_frame *out, uint64_t *sps, int max);
 
 #endif /* GOTAP_GORT_H */

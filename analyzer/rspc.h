@@ -29,6 +29,14 @@ struct rspc *rspc_connect(const char *addr, char *err, size_t errlen);
 struct rspc *rspc_spawn(const char *stub_path, char *const argv[], pid_t attach_pid,
 			pid_t *stub_pid, char *err, size_t errlen);
 
+/* Wrap an already connected stream socket (ownership passes to the client,
+ * rspc_close closes it).  For transports made elsewhere, tests and fuzzing. */
+struct rspc *rspc_from_fd(int fd, char *err, size_t errlen);
+
+/* Where 'O' console output from the stub goes: an fd (default 1, stdout),
+ * or -1 to drop it. */
+void rspc_set_output(struct rspc *c, int fd);
+
 /* Close the connection (does not detach: call rspc_detach first). */
 void rspc_close(struct rspc *c);
 
@@ -90,5 +98,9 @@ int rspc_exec_file(struct rspc *c, char *buf, size_t cap);
 
 /* The underlying fd (for poll()). */
 int rspc_fd(const struct rspc *c);
+
+/* Packets sent on this connection so far (resends not counted): lets tests
+ * and benchmarks check that bulk reads really take few round trips. */
+unsigned long rspc_packets_sent(const struct rspc *c);
 
 #endif /* GOTAP_RSPC_H */

@@ -58,7 +58,14 @@ void rsp_parser_init(struct rsp_parser *p, uint8_t *buf, size_t cap);
  * Returns the number of bytes consumed (<= n) and stores the event in *ev
  * (RSP_EV_NONE if the input ended first).  After RSP_EV_PACKET or
  * RSP_EV_NOTIFICATION the payload is p->buf[0..p->len); it stays valid until
- * the next call.  Bytes between packets other than '+', '-', 0x03 are ignored. */
+ * the next call.  Bytes between packets other than '+', '-', 0x03 are ignored.
+ * Call again with the rest of the input while bytes remain: one call reports
+ * at most one event.  Details: a '$' inside a packet restarts the packet
+ * (resync, as gdb does); a non-hex checksum digit gives RSP_EV_BAD_CHECKSUM
+ * and is left unconsumed (it may be the next '$'); when several faults
+ * coincide the order is BAD_CHECKSUM (answer '-': the sender resends), then
+ * TOO_LONG, then BAD_FORMAT.  After TOO_LONG, buf holds the first cap bytes.
+ * The payload is not NUL-terminated. */
 size_t rsp_parser_feed(struct rsp_parser *p, const uint8_t *in, size_t n,
 		       enum rsp_event *ev);
 
@@ -74,10 +81,17 @@ uint8_t rsp_checksum(const uint8_t *data, size_t n);
 
 /* Escape binary data[0..n) for a packet body ('#','$','}','*' -> '}' x^0x20)
  * into dst[0..cap).  Returns the number of bytes written; *consumed receives
- * how many input bytes fit.  Used for 'X' (client) and binary replies that
- * must stay within a size budget before framing. */
+ * how many input bytes fit (an escape pair is never split).
+ * NOTE: rsp_frame() already escapes its payload, so payloads handed to
+ * rsp_frame() must stay RAW; this function (and rsp_escape_fit) is for
+ * sizing, or for a transport that frames by other means. */
 size_t rsp_escape(uint8_t *dst, size_t cap, const uint8_t *data, size_t n,
 		  size_t *consumed);
+
+/* How many leading bytes of data[0..n) fit in `budget` bytes once escaped.
+ * Use it to size binary payloads ('X', 'x' and qXfer replies) so the framed
+ * packet stays within PacketSize. */
+size_t rsp_escape_fit(const uint8_t *data, size_t n, size_t budget);
 
 /* ------------------------------------------------------------------- hex */
 
@@ -147,7 +161,7 @@ enum rsp_stop_reason {
 
 struct rsp_stop {
 	enum rsp_stop_kind kind;
-	int sig;                    /* gdb signal number (== Linux number below 32 for the common ones; see rsp_sig_*) */
+	int sig;                    /* GDB signal number (not Linux's: convert with rsp_sig_*) */
 	int exit_code;              /* for EXITED */
 	struct rsp_ptid thread;     /* has_thread tells whether present */
 	bool has_thread;
@@ -159,18 +173,30 @@ struct rsp_stop {
 	struct { unsigned regno; uint64_t value; } regs[RSP_STOP_MAX_REGS];
 };
 
-/* Encode a stop reply into dst.  Registers are written as little-endian hex
- * of 8 bytes (amd64).  Returns length, or 0 if it does not fit. */
+/* Encode a stop reply into dst as gdbserver writes it: reason first, then the
+ * expedited registers (8 little-endian bytes each), thread, core:
+ * "T05swbreak:;06:<8B>;07:<8B>;10:<8B>;thread:p1a2b.1a2b;core:1;".  Exit:
+ * "W03" or, multiprocess, "W3;process:1a2b" (gdbserver drops the zero padding
+ * there); 'X' likewise; "w0;p1a2b.1a2c"; "N".  core < 0 is omitted (set core
+ * to -1 when unknown: 0 is a real core).  RSP_STOP_OUTPUT is not encoded here
+ * (returns 0).  Returns length (no NUL written), or 0 if it does not fit. */
 size_t rsp_stop_encode(char *dst, size_t cap, const struct rsp_stop *st,
 		       bool multiprocess);
 
 /* Decode a stop reply ("T05thread:p1.2;06:...;swbreak:;", "W00;process:1", ...)
- * from src[0..len).  Unknown fields are ignored, as the manual requires.
- * Returns 0 on success, -1 if malformed. */
+ * from src[0..len).  Unknown fields are ignored, as the manual requires;
+ * fields may come in any order; at most RSP_STOP_MAX_REGS registers are kept
+ * (values wider than 8 bytes keep their low 8).  core is -1 when absent.
+ * For 'O' only the kind is set (the hex text stays in src).
+ * Returns 0 on success, -1 if malformed (*out untouched then). */
 int rsp_stop_decode(const char *src, size_t len, struct rsp_stop *out);
 
-/* Linux signal number <-> GDB's target-independent signal number (gdb/signals.def).
- * They coincide for 1..15 and differ above (e.g. SIGURG 23 <-> GDB 16). */
+/* Linux signal number <-> GDB's target-independent signal number
+ * (include/gdb/signals.def).  They differ even below 16 (Linux SIGBUS 7 is
+ * GDB 10, SIGUSR1 10 is GDB 30, SIGUSR2 12 is GDB 31) and widely above
+ * (SIGURG 23 <-> GDB 16, SIGCHLD 17 <-> GDB 20; real-time 34..64 <-> 46..78).
+ * rsp_sig_from_host returns 143 (GDB_SIGNAL_UNKNOWN) for a number Linux does
+ * not have; rsp_sig_to_host returns -1 for a GDB signal Linux does not have. */
 int rsp_sig_from_host(int host_sig);
 int rsp_sig_to_host(int gdb_sig);
 
@@ -224,8 +250,12 @@ int rsp_parse_xfer_read(const char *src, size_t len, const char **annex,
 			size_t *annex_len, uint64_t *offset, uint64_t *length);
 
 /* Build a qXfer read reply for document doc[0..doclen) at offset/length:
- * 'm' + chunk if more follows, 'l' + chunk for the last piece, escaped as
- * binary data.  Returns reply length or 0 if it does not fit in cap. */
+ * 'm' + chunk if more follows, 'l' + chunk for the last piece.  The chunk is
+ * written RAW (rsp_frame escapes it on the way out), but it is cut so that
+ * its ESCAPED size plus the 'm'/'l' byte fits in cap: pass cap = PacketSize
+ * budget and the framed reply fits.  A shortened piece is 'm' (legal: the
+ * client asks again from where it ended).  Offset at or past the end gives
+ * "l".  Returns reply length, or 0 if not even one byte of data fits. */
 size_t rsp_xfer_reply(char *dst, size_t cap, const char *doc, size_t doclen,
 		      uint64_t offset, uint64_t length);
 

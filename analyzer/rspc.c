@@ -1,0 +1,957 @@
+/* rspc.c — gotap's RSP client: transports (TCP, Unix socket, a stub spawned
+ * on a socketpair), the ack protocol, and the typed requests gotap needs.
+ *
+ * One connection, synchronous: send a packet, read until its reply.  Receive
+ * goes through protocol/'s incremental parser, fed from a read buffer, so a
+ * reply split over many reads (or several replies in one read) is handled the
+ * same way.  Acks (GDB manual E.11 "Packet Acknowledgment"): until
+ * QStartNoAckMode succeeds every packet we receive is answered '+' (or '-' if
+ * its checksum is bad), a '-' from the stub makes us resend our last packet,
+ * and a stray '+' is ignored.  Memory is read in as few packets as the stub's
+ * PacketSize allows, never one round trip per word.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rspc.h"
+
+/* A request gets its reply within this time or the stub is declared hung. */
+#define RSPC_REPLY_TIMEOUT_MS 60000
+/* Give up after this many '-' for the same packet. */
+#define RSPC_MAX_RESENDS 16
+/* Bytes of framing and command text we keep free in a packet. */
+#define RSPC_PKT_OVERHEAD 64
+
+struct rspc {
+	int fd;
+	bool noack;             /* QStartNoAckMode accepted */
+	bool multiprocess;      /* both sides said multiprocess+ */
+	bool vcont, vcont_sig;  /* vCont;c / vCont;C supported */
+	int x_write;            /* 'X' binary write: -1 unknown, 0 no, 1 yes */
+	bool x_read;            /* 'x' binary read (binary-upload+) */
+	size_t packet_size;
+	int64_t pid;            /* from stop replies (multiprocess), 0 if unknown */
+	int64_t hg_tid;         /* thread selected with Hg, 0 if none yet */
+	int out_fd;             /* where 'O' output goes, -1 to drop it */
+	unsigned long sent;     /* packets sent (not counting resends) */
+	char *features;         /* qSupported reply, NUL-terminated */
+	struct rsp_parser parser;
+	uint8_t rx[RSP_PACKET_SIZE];   /* decoded payload of the last packet */
+	uint8_t in[65536];             /* raw bytes read, not parsed yet */
+	size_t in_off, in_len;
+	uint8_t *tx;                   /* last frame sent (for resends) */
+	size_t tx_len, tx_cap;
+	char err[256];
+};
+
+static int fail(struct rspc *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct rspc *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof c->err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0) return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------ transport */
+
+static struct rspc *rspc_new(int fd, char *err, size_t errlen)
+{
+	struct rspc *c = calloc(1, sizeof *c);
+	if (!c) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->tx_cap = 2 * RSP_PACKET_SIZE + 8;
+	c->tx = malloc(c->tx_cap);
+	if (!c->tx) {
+		free(c);
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->fd = fd;
+	c->out_fd = 1;
+	c->x_write = -1;
+	c->packet_size = 0x3fff;   /* until qSupported says otherwise */
+	rsp_parser_init(&c->parser, c->rx, sizeof c->rx);
+	return c;
+}
+
+static int write_all(struct rspc *c, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	while (n > 0) {
+		ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL);
+		if (k < 0) {
+			if (errno == EINTR) continue;
+			if (errno == ENOTSOCK) k = write(c->fd, p, n);
+			if (k < 0) {
+				if (errno == EINTR) continue;
+				return fail(c, "cannot write to the stub: %s", strerror(errno));
+			}
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Read more raw bytes, waiting at most timeout_ms (-1 forever).
+ * Returns 1 if bytes arrived, 0 on timeout, -1 on error or EOF. */
+static int fill(struct rspc *c, int timeout_ms)
+{
+	if (c->in_off == c->in_len) c->in_off = c->in_len = 0;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int r;
+	do {
+		r = poll(&pfd, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR && timeout_ms < 0);
+	if (r < 0) {
+		if (errno == EINTR) return 0;   /* a signal: let the caller look */
+		return fail(c, "poll: %s", strerror(errno));
+	}
+	if (r == 0) return 0;
+	ssize_t k;
+	do {
+		k = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
+	} while (k < 0 && errno == EINTR);
+	if (k < 0) return fail(c, "cannot read from the stub: %s", strerror(errno));
+	if (k == 0) return fail(c, "the stub closed the connection");
+	c->in_len += (size_t)k;
+	return 1;
+}
+
+/* Next packet from the stub (payload in c->rx[0..c->parser.len)).
+ * Acks, naks and resends are handled here.  Returns 1 with a packet, 0 on
+ * timeout, -1 on error. */
+static int recv_packet(struct rspc *c, int timeout_ms)
+{
+	int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
+	int naks = 0, corrupt = 0;
+	for (;;) {
+		while (c->in_off < c->in_len) {
+			enum rsp_event ev;
+			size_t k = rsp_parser_feed(&c->parser, c->in + c->in_off,
+						   c->in_len - c->in_off, &ev);
+			c->in_off += k;
+			switch (ev) {
+			case RSP_EV_NONE:
+			case RSP_EV_ACK:          /* stray or expected '+': nothing to do */
+			case RSP_EV_INTERRUPT:    /* meaningless from a stub */
+			case RSP_EV_NOTIFICATION: /* non-stop only; we run all-stop */
+				break;
+			case RSP_EV_NAK:
+				if (c->noack || c->tx_len == 0) break;
+				if (++naks > RSPC_MAX_RESENDS)
+					return fail(c, "the stub rejected our packet %d times", naks - 1);
+				if (write_all(c, c->tx, c->tx_len) < 0) return -1;
+				break;
+			case RSP_EV_PACKET:
+				if (!c->noack && write_all(c, "+", 1) < 0) return -1;
+				return 1;
+			case RSP_EV_BAD_CHECKSUM:
+			case RSP_EV_BAD_FORMAT:
+				if (c->noack)
+					return fail(c, "the stub sent a corrupt packet");
+				/* ask again, but not forever (found by fuzz_rspc:
+				 * a stub answering every '-' with garbage) */
+				if (++corrupt > RSPC_MAX_RESENDS)
+					return fail(c, "the stub sent %d corrupt packets in a row", corrupt);
+				if (write_all(c, "-", 1) < 0) return -1;
+				break;
+			case RSP_EV_TOO_LONG:
+				if (!c->noack && write_all(c, "+", 1) < 0) return -1;
+				return fail(c, "the stub sent a packet longer than %zu bytes",
+					    sizeof c->rx);
+			}
+		}
+		int left = -1;
+		if (timeout_ms >= 0) {
+			int64_t l = deadline - now_ms();
+			left = l <= 0 ? 0 : l > 1000000 ? 1000000 : (int)l;
+		}
+		int r = fill(c, left);
+		if (r < 0) return -1;
+		if (r == 0 && left == 0) return 0;   /* deadline passed, nothing pending */
+	}
+}
+
+/* Frame and send payload[0..n); remembered for resends. */
+static int send_packet(struct rspc *c, const void *payload, size_t n)
+{
+	size_t f = rsp_frame(c->tx, c->tx_cap, payload, n, false);
+	if (f == 0) return fail(c, "packet of %zu bytes too large to send", n);
+	c->tx_len = f;
+	c->sent++;
+	return write_all(c, c->tx, f);
+}
+
+/* Send and wait for the reply; *reply points into c->rx (binary, not
+ * NUL-terminated).  Returns the reply length or -1. */
+static long transact(struct rspc *c, const void *pkt, size_t n, const uint8_t **reply)
+{
+	if (send_packet(c, pkt, n) < 0) return -1;
+	int r = recv_packet(c, RSPC_REPLY_TIMEOUT_MS);
+	if (r < 0) return -1;
+	if (r == 0) return fail(c, "the stub did not answer within %d s", RSPC_REPLY_TIMEOUT_MS / 1000);
+	*reply = c->rx;
+	return (long)c->parser.len;
+}
+
+static long transact_str(struct rspc *c, const char *pkt, const uint8_t **reply)
+{
+	return transact(c, pkt, strlen(pkt), reply);
+}
+
+static bool is_ok(const uint8_t *r, long n)
+{
+	return n == 2 && r[0] == 'O' && r[1] == 'K';
+}
+
+/* Describe a reply that is not what we wanted. */
+static int bad_reply(struct rspc *c, const char *what, const uint8_t *r, long n)
+{
+	if (n == 0) return fail(c, "%s: not supported by the stub", what);
+	if (r[0] == 'E') return fail(c, "%s: the stub answered %.*s", what, (int)(n > 40 ? 40 : n), (const char *)r);
+	return fail(c, "%s: unexpected reply \"%.*s\"", what, (int)(n > 40 ? 40 : n), (const char *)r);
+}
+
+/* Expect "OK" for pkt. */
+static int request_ok(struct rspc *c, const char *pkt, const char *what)
+{
+	const uint8_t *r;
+	long n = transact_str(c, pkt, &r);
+	if (n < 0) return -1;
+	if (!is_ok(r, n)) return bad_reply(c, what, r, n);
+	return 0;
+}
+
+static int tcp_connect(const char *host, const char *port, char *err, size_t errlen)
+{
+	struct addrinfo hints = { 0 }, *res = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	int gr = getaddrinfo(host, port, &hints, &res);
+	if (gr != 0) {
+		set_err(err, errlen, "%s:%s: %s", host, port, gai_strerror(gr));
+		return -1;
+	}
+	int fd = -1, saved = 0;
+	for (struct addrinfo *a = res; a; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		if (fd < 0) { saved = errno; continue; }
+		int r;
+		do {
+			r = connect(fd, a->ai_addr, a->ai_addrlen);
+		} while (r < 0 && errno == EINTR);
+		if (r == 0) break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		set_err(err, errlen, "%s", strerror(saved));
+		return -1;
+	}
+	int one = 1;
+	/* Every packet is one small request awaiting its reply: Nagle would
+	 * only add delay. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+		set_err(err, errlen, "TCP_NODELAY: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int unix_connect(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sa.sun_path) {
+		set_err(err, errlen, "unix socket path too long");
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		set_err(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	int r;
+	do {
+		r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	} while (r < 0 && errno == EINTR);
+	if (r != 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct rspc *rspc_connect(const char *addr, char *err, size_t errlen)
+{
+	int fd;
+	if (strncmp(addr, "unix:", 5) == 0) {
+		fd = unix_connect(addr + 5, err, errlen);
+	} else {
+		char host[256];
+		const char *colon = strrchr(addr, ':');
+		if (!colon || !colon[1]) {
+			set_err(err, errlen, "address must be HOST:PORT, :PORT or unix:PATH");
+			return NULL;
+		}
+		size_t hl = (size_t)(colon - addr);
+		if (hl >= sizeof host) {
+			set_err(err, errlen, "host name too long");
+			return NULL;
+		}
+		memcpy(host, addr, hl);
+		host[hl] = 0;
+		if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {   /* [::1]:2345 */
+			memmove(host, host + 1, hl - 2);
+			host[hl - 2] = 0;
+		}
+		fd = tcp_connect(hl ? host : "127.0.0.1", colon + 1, err, errlen);
+	}
+	if (fd < 0) return NULL;
+	struct rspc *c = rspc_new(fd, err, errlen);
+	if (!c) close(fd);
+	return c;
+}
+
+struct rspc *rspc_spawn(const char *stub_path, char *const argv[], pid_t attach_pid,
+			pid_t *stub_pid, char *err, size_t errlen)
+{
+	int sv[2], ep[2];
+	if (attach_pid <= 0 && (!argv || !argv[0])) {
+		set_err(err, errlen, "nothing to run: no program and no pid");
+		return NULL;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		set_err(err, errlen, "socketpair: %s", strerror(errno));
+		return NULL;
+	}
+	/* exec failures come back through a close-on-exec pipe */
+	if (pipe2(ep, O_CLOEXEC) != 0) {
+		set_err(err, errlen, "pipe: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return NULL;
+	}
+	size_t n = 0;
+	while (attach_pid <= 0 && argv[n]) n++;
+	char pidbuf[32];
+	char **args = calloc(n + 6, sizeof *args);
+	if (!args) {
+		set_err(err, errlen, "out of memory");
+		close(sv[0]); close(sv[1]); close(ep[0]); close(ep[1]);
+		return NULL;
+	}
+	size_t a = 0;
+	args[a++] = (char *)stub_path;
+	args[a++] = "--once";
+	if (attach_pid > 0) {
+		snprintf(pidbuf, sizeof pidbuf, "%d", (int)attach_pid);
+		args[a++] = "--attach";
+		args[a++] = "-";
+		args[a++] = pidbuf;
+	} else {
+		args[a++] = "-";
+		for (size_t i = 0; i < n; i++) args[a++] = argv[i];
+	}
+	args[a] = NULL;
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		set_err(err, errlen, "fork: %s", strerror(errno));
+		free(args);
+		close(sv[0]); close(sv[1]); close(ep[0]); close(ep[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		/* child: the socket becomes stdin and stdout (dup2 clears CLOEXEC) */
+		int e = 0;
+		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0) e = errno;
+		if (!e) {
+			execvp(stub_path, args);
+			e = errno;
+		}
+		ssize_t w = write(ep[1], &e, sizeof e);
+		(void)w;   /* nothing more a failed child can do */
+		_exit(127);
+	}
+	free(args);
+	close(sv[1]);
+	close(ep[1]);
+	int e = 0;
+	ssize_t k;
+	do {
+		k = read(ep[0], &e, sizeof e);
+	} while (k < 0 && errno == EINTR);
+	close(ep[0]);
+	if (k == (ssize_t)sizeof e) {
+		set_err(err, errlen, "cannot run %s: %s", stub_path, strerror(e));
+		close(sv[0]);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+		return NULL;
+	}
+	struct rspc *c = rspc_new(sv[0], err, errlen);
+	if (!c) {
+		close(sv[0]);
+		kill(pid, SIGTERM);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+		return NULL;
+	}
+	if (stub_pid) *stub_pid = pid;
+	return c;
+}
+
+struct rspc *rspc_from_fd(int fd, char *err, size_t errlen)
+{
+	if (fd < 0) {
+		set_err(err, errlen, "bad file descriptor");
+		return NULL;
+	}
+	return rspc_new(fd, err, errlen);
+}
+
+void rspc_set_output(struct rspc *c, int fd)
+{
+	c->out_fd = fd;
+}
+
+void rspc_close(struct rspc *c)
+{
+	if (!c) return;
+	if (c->fd >= 0) close(c->fd);   /* nothing to do about a failing close here */
+	free(c->features);
+	free(c->tx);
+	free(c);
+}
+
+const char *rspc_error(const struct rspc *c)
+{
+	return c ? c->err : "no connection";
+}
+
+int rspc_fd(const struct rspc *c)
+{
+	return c->fd;
+}
+
+unsigned long rspc_packets_sent(const struct rspc *c)
+{
+	return c->sent;
+}
+
+/* ------------------------------------------------------------ handshake */
+
+/* Find "name" in the qSupported reply as name+ / name- / name=value.
+ * Returns the entry's text after the name (e.g. "+", "=47ff") or NULL. */
+static const char *feature(const struct rspc *c, const char *name)
+{
+	if (!c->features) return NULL;
+	size_t nl = strlen(name);
+	for (const char *p = c->features; *p;) {
+		const char *e = strchr(p, ';');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l > nl && memcmp(p, name, nl) == 0 &&
+		    (p[nl] == '+' || p[nl] == '-' || p[nl] == '='))
+			return p + nl;
+		p += l;
+		if (*p) p++;
+	}
+	return NULL;
+}
+
+bool rspc_has_feature(const struct rspc *c, const char *name)
+{
+	const char *f = feature(c, name);
+	return f && (f[0] == '+' || f[0] == '=');
+}
+
+size_t rspc_packet_size(const struct rspc *c)
+{
+	return c->packet_size;
+}
+
+static void note_pid(struct rspc *c, const struct rsp_stop *st)
+{
+	if (st->has_thread && st->thread.has_pid && st->thread.pid > 0)
+		c->pid = st->thread.pid;
+	else if (st->has_thread && !c->multiprocess && c->pid == 0 && st->thread.tid > 0)
+		c->pid = st->thread.tid;   /* single process: the main thread's tid */
+}
+
+int rspc_handshake(struct rspc *c, struct rsp_stop *initial)
+{
+	const uint8_t *r;
+	long n = transact_str(c, "qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+;no-resumed+", &r);
+	if (n < 0) return -1;
+	if (n == 0 || r[0] == 'E') return bad_reply(c, "qSupported", r, n);
+	free(c->features);
+	c->features = malloc((size_t)n + 1);
+	if (!c->features) return fail(c, "out of memory");
+	memcpy(c->features, r, (size_t)n);
+	c->features[n] = 0;
+
+	const char *ps = feature(c, "PacketSize");
+	uint64_t v;
+	if (ps && ps[0] == '=' && rsp_parse_hex_u64(ps + 1, strlen(ps + 1), &v) > 0) {
+		if (v < 256) return fail(c, "the stub's PacketSize %#llx is too small", (unsigned long long)v);
+		c->packet_size = v > sizeof c->rx ? sizeof c->rx : (size_t)v;
+	}
+	c->multiprocess = rspc_has_feature(c, "multiprocess");
+	c->x_read = rspc_has_feature(c, "binary-upload");
+
+	if (rspc_has_feature(c, "QStartNoAckMode")) {
+		n = transact_str(c, "QStartNoAckMode", &r);
+		if (n < 0) return -1;
+		/* recv_packet acked this "OK"; from now on neither side acks */
+		if (is_ok(r, n)) c->noack = true;
+	}
+
+	n = transact_str(c, "vCont?", &r);
+	if (n < 0) return -1;
+	if (n >= 5 && memcmp(r, "vCont", 5) == 0) {
+		for (long i = 5; i + 1 < n; i++) {
+			if (r[i] != ';') continue;
+			if (r[i + 1] == 'c') c->vcont = true;
+			if (r[i + 1] == 'C') c->vcont_sig = true;
+		}
+	}
+
+	n = transact_str(c, "?", &r);
+	if (n < 0) return -1;
+	struct rsp_stop st;
+	if (rsp_stop_decode((const char *)r, (size_t)n, &st) != 0)
+		return bad_reply(c, "initial stop reply ('?')", r, n);
+	note_pid(c, &st);
+	if (initial) *initial = st;
+	return 0;
+}
+
+long rspc_request(struct rspc *c, const char *pkt, char *reply, size_t cap)
+{
+	const uint8_t *r;
+	long n = transact_str(c, pkt, &r);
+	if (n < 0) return -1;
+	if (cap == 0 || (size_t)n >= cap)
+		return fail(c, "reply of %ld bytes does not fit in %zu", n, cap);
+	memcpy(reply, r, (size_t)n);
+	reply[n] = 0;
+	return n;
+}
+
+/* ------------------------------------------------------------ memory */
+
+/* Largest memory chunk per 'm'/'x'/'M'/'X' so that neither our request nor
+ * the reply exceeds PacketSize (or our receive buffer). */
+static size_t mem_chunk(const struct rspc *c, bool hex)
+{
+	size_t ps = c->packet_size;
+	if (ps > sizeof c->rx) ps = sizeof c->rx;
+	size_t room = ps > RSPC_PKT_OVERHEAD ? ps - RSPC_PKT_OVERHEAD : 1;
+	return hex ? room / 2 : room;
+}
+
+/* One read of at most len bytes at addr.  Returns bytes read (0 for an error
+ * reply), or -1 on transport failure. */
+static long read_chunk(struct rspc *c, uint64_t addr, uint8_t *dst, size_t len)
+{
+	char pkt[64];
+	snprintf(pkt, sizeof pkt, "%c%llx,%zx", c->x_read ? 'x' : 'm', (unsigned long long)addr, len);
+	const uint8_t *r;
+	long n = transact_str(c, pkt, &r);
+	if (n < 0) return -1;
+	if (n == 0 && !c->x_read) return fail(c, "memory read: 'm' not supported by the stub");
+	if (n >= 1 && r[0] == 'E' && (n == 3 || (n > 1 && r[1] == '.'))) return 0;
+	if (c->x_read) {
+		/* binary-upload reply: 'b' then the bytes (escapes already decoded) */
+		if (n < 1 || r[0] != 'b') return bad_reply(c, "memory read", r, n);
+		size_t got = (size_t)n - 1;
+		if (got > len) return fail(c, "memory read: the stub sent %zu bytes for %zu", got, len);
+		memcpy(dst, r + 1, got);
+		return (long)got;
+	}
+	if (n % 2) return fail(c, "memory read: odd-length hex reply");
+	size_t got = (size_t)n / 2;
+	if (got > len) return fail(c, "memory read: the stub sent %zu bytes for %zu", got, len);
+	if (rsp_hex_decode(dst, got, (const char *)r, (size_t)n) < 0)
+		return fail(c, "memory read: reply is not hex");
+	return (long)got;
+}
+
+long rspc_read_mem(struct rspc *c, uint64_t addr, void *buf, size_t len)
+{
+	uint8_t *dst = buf;
+	size_t done = 0, chunk = mem_chunk(c, !c->x_read);
+	while (done < len) {
+		size_t want = len - done < chunk ? len - done : chunk;
+		uint64_t a = addr + done;
+		long got = read_chunk(c, a, dst + done, want);
+		if (got < 0) return -1;
+		if (got == 0) {
+			/* An error for a chunk that crosses a page boundary may come
+			 * from a later page: retry up to the first boundary. */
+			size_t to_page = (size_t)(0x1000 - (a & 0xfff));
+			if (to_page < want) {
+				got = read_chunk(c, a, dst + done, to_page);
+				if (got < 0) return -1;
+			}
+			if (got == 0) break;
+		}
+		done += (size_t)got;
+		if ((size_t)got < want)
+			break;   /* the stub read up to an unreadable page */
+	}
+	return (long)done;
+}
+
+/* 'X' with binary data when the stub has it (probed once with a 0-byte
+ * write, as gdb does), else 'M' with hex. */
+static int write_chunk(struct rspc *c, uint64_t addr, const uint8_t *src, size_t len,
+		       size_t *wrote)
+{
+	static const char what[] = "memory write";
+	uint8_t *pkt = malloc(c->packet_size + 64);
+	if (!pkt) return fail(c, "out of memory");
+	int head;
+	const uint8_t *r;
+	long n;
+	size_t take;
+	if (c->x_write != 0) {
+		take = rsp_escape_fit(src, len, mem_chunk(c, false));
+		head = snprintf((char *)pkt, 64, "X%llx,%zx:", (unsigned long long)addr, take);
+		memcpy(pkt + head, src, take);
+		n = transact(c, pkt, (size_t)head + take, &r);
+		if (n == 0 && c->x_write < 0) {
+			c->x_write = 0;    /* no 'X': fall through to 'M' */
+		} else {
+			free(pkt);
+			if (n < 0) return -1;
+			if (!is_ok(r, n)) return bad_reply(c, what, r, n);
+			c->x_write = 1;
+			*wrote = take;
+			return 0;
+		}
+	}
+	take = len < mem_chunk(c, true) ? len : mem_chunk(c, true);
+	head = snprintf((char *)pkt, 64, "M%llx,%zx:", (unsigned long long)addr, take);
+	rsp_hex_encode((char *)pkt + head, 2 * take, src, take);
+	n = transact(c, pkt, (size_t)head + 2 * take, &r);
+	free(pkt);
+	if (n < 0) return -1;
+	if (!is_ok(r, n)) return bad_reply(c, what, r, n);
+	*wrote = take;
+	return 0;
+}
+
+int rspc_write_mem(struct rspc *c, uint64_t addr, const void *buf, size_t len)
+{
+	const uint8_t *src = buf;
+	size_t done = 0;
+	while (done < len) {
+		size_t w = 0;
+		if (write_chunk(c, addr + done, src + done, len - done, &w) < 0) return -1;
+		if (w == 0) return fail(c, "memory write: no progress");
+		done += w;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ registers */
+
+static size_t fmt_thread(const struct rspc *c, char *dst, size_t cap, int64_t tid)
+{
+	struct rsp_ptid id = { c->pid, tid, c->multiprocess };
+	return rsp_fmt_ptid(dst, cap, &id, c->multiprocess && c->pid > 0);
+}
+
+static int select_thread(struct rspc *c, int64_t tid)
+{
+	if (tid == 0 || tid == c->hg_tid) return 0;
+	char pkt[80] = "Hg";
+	size_t k = fmt_thread(c, pkt + 2, sizeof pkt - 3, tid);
+	pkt[2 + k] = 0;
+	if (request_ok(c, pkt, "select thread (Hg)") < 0) return -1;
+	c->hg_tid = tid;
+	return 0;
+}
+
+/* Little-endian value of a register's bytes, unavailable ('x') as 0.
+ * Wider registers keep their low 8 bytes. */
+static int le_value(const char *hex, size_t nbytes, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (size_t b = 0; b < nbytes; b++) {
+		uint8_t byte;
+		if (hex[2 * b] == 'x' && hex[2 * b + 1] == 'x') byte = 0;
+		else if (rsp_hex_decode(&byte, 1, hex + 2 * b, 2) < 0) return -1;
+		if (b < 8) v |= (uint64_t)byte << (8 * b);
+	}
+	*out = v;
+	return 0;
+}
+
+int rspc_read_regs(struct rspc *c, int64_t tid, uint64_t regs[RSP_AMD64_NREGS])
+{
+	if (select_thread(c, tid) < 0) return -1;
+	const uint8_t *r;
+	long n = transact_str(c, "g", &r);
+	if (n < 0) return -1;
+	if (n == 0 || r[0] == 'E') return bad_reply(c, "read registers (g)", r, n);
+	/* rip..gs must be there; a stub without fs_base/gs_base (older
+	 * gdbserver) may stop earlier: those read as 0. */
+	size_t need = 2 * rsp_amd64_regs[RSP_AMD64_ST0].offset;
+	if (n % 2 || (size_t)n < need)
+		return fail(c, "read registers: the stub sent %ld hex digits, at least %zu expected "
+			    "for amd64", n, need);
+	for (unsigned i = 0; i < RSP_AMD64_NREGS; i++) {
+		const struct rsp_reg_desc *d = &rsp_amd64_regs[i];
+		size_t off = 2 * d->offset, sz = d->bits / 8;
+		regs[i] = 0;
+		if (off + 2 * sz > (size_t)n) continue;
+		if (le_value((const char *)r + off, sz, &regs[i]) < 0)
+			return fail(c, "read registers: reply is not hex");
+	}
+	return 0;
+}
+
+int rspc_read_reg(struct rspc *c, int64_t tid, unsigned regno, uint64_t *val)
+{
+	if (regno >= RSP_AMD64_NREGS) return fail(c, "no register number %u", regno);
+	if (select_thread(c, tid) < 0) return -1;
+	char pkt[32];
+	snprintf(pkt, sizeof pkt, "p%x", regno);
+	const uint8_t *r;
+	long n = transact_str(c, pkt, &r);
+	if (n < 0) return -1;
+	size_t sz = rsp_amd64_regs[regno].bits / 8;
+	if (n == 0) {   /* no 'p': take it from 'g' */
+		uint64_t all[RSP_AMD64_NREGS];
+		if (rspc_read_regs(c, tid, all) < 0) return -1;
+		*val = all[regno];
+		return 0;
+	}
+	if (r[0] == 'E' || (size_t)n != 2 * sz) return bad_reply(c, "read register (p)", r, n);
+	if (le_value((const char *)r, sz, val) < 0) return fail(c, "read register: reply is not hex");
+	return 0;
+}
+
+/* ------------------------------------------------------------ breakpoints */
+
+static int bp(struct rspc *c, char op, int type, uint64_t addr, unsigned kind)
+{
+	char pkt[64];
+	if (type < 0 || type > 4) return fail(c, "no breakpoint type %d", type);
+	snprintf(pkt, sizeof pkt, "%c%d,%llx,%x", op, type, (unsigned long long)addr, kind);
+	return request_ok(c, pkt, op == 'Z' ? "insert breakpoint" : "remove breakpoint");
+}
+
+int rspc_insert_bp(struct rspc *c, int type, uint64_t addr, unsigned kind)
+{
+	return bp(c, 'Z', type, addr, kind);
+}
+
+int rspc_remove_bp(struct rspc *c, int type, uint64_t addr, unsigned kind)
+{
+	return bp(c, 'z', type, addr, kind);
+}
+
+int rspc_pass_signals(struct rspc *c, const int *sigs, int n)
+{
+	/* GDB numbers, ascending, each once, as gdb sends them */
+	bool on[256] = { false };
+	for (int i = 0; i < n; i++) {
+		int g = rsp_sig_from_host(sigs[i]);
+		if (g > 0 && g < 143) on[g] = true;
+	}
+	char pkt[1024] = "QPassSignals:";
+	size_t o = strlen(pkt);
+	bool first = true;
+	for (int g = 1; g < 256; g++) {
+		if (!on[g]) continue;
+		o += (size_t)snprintf(pkt + o, sizeof pkt - o, "%s%x", first ? "" : ";", g);
+		first = false;
+	}
+	return request_ok(c, pkt, "QPassSignals");
+}
+
+/* ------------------------------------------------------------ run control */
+
+int rspc_resume(struct rspc *c, int64_t sig_tid, int gdb_sig)
+{
+	char pkt[96];
+	c->hg_tid = 0;   /* the stub may change its current thread at the next stop */
+	if (gdb_sig < 0 || gdb_sig > 0xff) return fail(c, "no signal number %d", gdb_sig);
+	if (c->vcont && (gdb_sig == 0 || (c->vcont_sig && sig_tid > 0))) {
+		if (gdb_sig) {
+			int k = snprintf(pkt, sizeof pkt, "vCont;C%02x:", gdb_sig);
+			size_t t = fmt_thread(c, pkt + k, sizeof pkt - (size_t)k - 4, sig_tid);
+			memcpy(pkt + k + t, ";c", 3);
+		} else {
+			strcpy(pkt, "vCont;c");
+		}
+	} else if (gdb_sig) {
+		snprintf(pkt, sizeof pkt, "C%02x", gdb_sig);
+	} else {
+		strcpy(pkt, "c");
+	}
+	return send_packet(c, pkt, strlen(pkt));
+}
+
+/* Write an 'O' packet's hex text to the output fd. */
+static int console_output(struct rspc *c, const uint8_t *hex, size_t n)
+{
+	uint8_t text[512];
+	if (n % 2) return fail(c, "console output is not hex");
+	while (n >= 2) {
+		size_t k = n / 2 < sizeof text ? n / 2 : sizeof text;
+		if (rsp_hex_decode(text, k, (const char *)hex, 2 * k) < 0)
+			return fail(c, "console output is not hex");
+		size_t off = 0;
+		while (c->out_fd >= 0 && off < k) {
+			ssize_t w = write(c->out_fd, text + off, k - off);
+			if (w < 0 && errno == EINTR) continue;
+			if (w < 0) return fail(c, "writing program output: %s", strerror(errno));
+			off += (size_t)w;
+		}
+		hex += 2 * k;
+		n -= 2 * k;
+	}
+	return 0;
+}
+
+int rspc_wait_stop(struct rspc *c, struct rsp_stop *st, int timeout_ms)
+{
+	int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
+	for (;;) {
+		int left = -1;
+		if (timeout_ms >= 0) {
+			int64_t l = deadline - now_ms();
+			left = l < 0 ? 0 : (int)l;
+		}
+		int r = recv_packet(c, left);
+		if (r <= 0) return r;
+		const uint8_t *p = c->rx;
+		size_t n = c->parser.len;
+		if (n > 0 && p[0] == 'O' && n > 1) {   /* "OK" is not output, but never comes here */
+			if (console_output(c, p + 1, n - 1) < 0) return -1;
+			continue;
+		}
+		if (rsp_stop_decode((const char *)p, n, st) != 0)
+			return bad_reply(c, "stop reply", p, (long)n);
+		note_pid(c, st);
+		return 1;
+	}
+}
+
+int rspc_interrupt(struct rspc *c)
+{
+	return write_all(c, "\x03", 1);
+}
+
+int rspc_detach(struct rspc *c)
+{
+	char pkt[48] = "D";
+	if (c->multiprocess && c->pid > 0)
+		snprintf(pkt, sizeof pkt, "D;%llx", (unsigned long long)c->pid);
+	return request_ok(c, pkt, "detach");
+}
+
+int rspc_kill(struct rspc *c)
+{
+	if (c->multiprocess && c->pid > 0) {
+		char pkt[48];
+		snprintf(pkt, sizeof pkt, "vKill;%llx", (unsigned long long)c->pid);
+		const uint8_t *r;
+		long n = transact_str(c, pkt, &r);
+		if (n < 0) return -1;
+		if (n > 0) return is_ok(r, n) ? 0 : bad_reply(c, "kill", r, n);
+	}
+	/* 'k' has no defined reply; the stub may answer X09/OK or just go away. */
+	if (send_packet(c, "k", 1) < 0) return -1;
+	int r = recv_packet(c, 1000);
+	(void)r;
+	return 0;
+}
+
+/* ------------------------------------------------------------ qXfer */
+
+/* Read a whole qXfer object into buf[0..cap).  Returns its length or -1. */
+static long xfer_read(struct rspc *c, const char *object, const char *annex,
+		      uint8_t *buf, size_t cap)
+{
+	size_t got = 0, piece = mem_chunk(c, false);
+	for (;;) {
+		char pkt[256];
+		snprintf(pkt, sizeof pkt, "qXfer:%s:read:%s:%zx,%zx", object, annex, got, piece);
+		const uint8_t *r;
+		long n = transact_str(c, pkt, &r);
+		if (n < 0) return -1;
+		if (n == 0 || (r[0] != 'm' && r[0] != 'l'))
+			return bad_reply(c, object, r, n);
+		size_t k = (size_t)n - 1;
+		if (k > cap - got) return fail(c, "%s: larger than %zu bytes", object, cap);
+		memcpy(buf + got, r + 1, k);
+		got += k;
+		if (r[0] == 'l') return (long)got;
+		if (k == 0) return fail(c, "%s: the stub sent an empty 'm' piece", object);
+	}
+}
+
+long rspc_read_auxv(struct rspc *c, uint8_t *buf, size_t cap)
+{
+	return xfer_read(c, "auxv", "", buf, cap);
+}
+
+int rspc_exec_file(struct rspc *c, char *buf, size_t cap)
+{
+	char annex[32] = "";
+	if (cap == 0) return fail(c, "exec-file: no room");
+	if (c->pid > 0) snprintf(annex, sizeof annex, "%llx", (unsigned long long)c->pid);
+	long n = xfer_read(c, "exec-file", annex, (uint8_t *)buf, cap - 1);
+	if (n < 0) return -1;
+	buf[n] = 0;
+	return 0;
+}
