@@ -1,0 +1,131 @@
+/* memcache.c — chunked, direct-mapped cache of target memory (see
+ * memcache.h).  Each slot holds one aligned chunk tagged with the
+ * generation it was read in; invalidation bumps the generation, so nothing
+ * is cleared or freed between stops.  A chunk the backend could read only in
+ * part (the end of a mapping) remembers its valid length.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memcache.h"
+
+struct slot {
+	uint64_t base;     /* chunk address */
+	uint64_t gen;      /* generation it was filled in; 0 = never */
+	size_t valid;      /* bytes of the chunk that were readable */
+	uint8_t *data;
+};
+
+struct gt_memcache {
+	gt_mem_read_fn rd;
+	void *ctx;
+	size_t chunk, nslots;
+	uint64_t gen;      /* current generation, starts at 1 */
+	struct slot *slots;
+	uint8_t *store;
+	struct gt_memcache_stats stats;
+};
+
+struct gt_memcache *gt_memcache_new(gt_mem_read_fn rd, void *ctx, size_t chunk, size_t nslots)
+{
+	if (chunk == 0)
+		chunk = 4096;
+	if (nslots == 0)
+		nslots = 64;
+	if (chunk < 64 || (chunk & (chunk - 1)) != 0 || nslots > (SIZE_MAX / chunk))
+		return NULL;
+	struct gt_memcache *mc = calloc(1, sizeof *mc);
+	if (mc == NULL)
+		return NULL;
+	mc->slots = calloc(nslots, sizeof *mc->slots);
+	mc->store = malloc(chunk * nslots);
+	if (mc->slots == NULL || mc->store == NULL) {
+		gt_memcache_free(mc);
+		return NULL;
+	}
+	for (size_t i = 0; i < nslots; i++)
+		mc->slots[i].data = mc->store + i * chunk;
+	mc->rd = rd;
+	mc->ctx = ctx;
+	mc->chunk = chunk;
+	mc->nslots = nslots;
+	mc->gen = 1;
+	return mc;
+}
+
+void gt_memcache_free(struct gt_memcache *mc)
+{
+	if (mc == NULL)
+		return;
+	free(mc->slots);
+	free(mc->store);
+	free(mc);
+}
+
+void gt_memcache_invalidate(struct gt_memcache *mc)
+{
+	mc->gen++;
+}
+
+const struct gt_memcache_stats *gt_memcache_stats(const struct gt_memcache *mc)
+{
+	return &mc->stats;
+}
+
+/* The slot holding the chunk at base, filled if needed; NULL if the backend
+ * could read nothing there. */
+static struct slot *get_chunk(struct gt_memcache *mc, uint64_t base)
+{
+	uint64_t idx = base / mc->chunk;
+	struct slot *s = &mc->slots[(idx ^ (idx >> 7)) % mc->nslots];
+	if (s->gen == mc->gen && s->base == base) {
+		mc->stats.hits++;
+		return s->valid ? s : NULL;
+	}
+	mc->stats.misses++;
+	mc->stats.backend_reads++;
+	long n = mc->rd(mc->ctx, base, s->data, mc->chunk);
+	s->base = base;
+	s->gen = mc->gen;
+	s->valid = n > 0 ? (size_t)n : 0;
+	if (s->valid > mc->chunk)
+		s->valid = mc->chunk; /* a lying backend must not make us overread */
+	return s->valid ? s : NULL;
+}
+
+long gt_memcache_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct gt_memcache *mc = ctx;
+	size_t done = 0;
+	uint8_t *out = buf;
+	while (done < len) {
+		uint64_t a = addr + done;
+		if (a < addr)
+			break; /* wrapped past the end of the address space */
+		uint64_t base = a & ~(uint64_t)(mc->chunk - 1);
+		size_t off = (size_t)(a - base);
+		struct slot *s = get_chunk(mc, base);
+		if (s == NULL || off >= s->valid)
+			break;
+		size_t n = s->valid - off;
+		if (n > len - done)
+			n = len - done;
+		memcpy(out + done, s->data + off, n);
+		done += n;
+		if (s->valid < mc->chunk)
+			break; /* the rest of this chunk is unreadable */
+	}
+	return done > 0 ? (long)done : -1;
+}
+
+int gt_memcache_u64(struct gt_memcache *mc, uint64_t addr, uint64_t *out)
+{
+	uint8_t b[8];
+	if (gt_memcache_read(mc, addr, b, 8) != 8)
+		return -1;
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | b[i];
+	*out = v;
+	return 0;
+}
