@@ -8,6 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${GOTAP_BUILD:-$root/build}/targets
+mkdir -p "$out"; out=$(cd "$out" && pwd)   # absolute: go build runs in another dir
 mkdir -p "$out"
 export GOCACHE=${GOCACHE:-$root/build/gocache}
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
