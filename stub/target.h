@@ -23,6 +23,17 @@
  *
  * All functions return 0 (or a count) on success and a negative errno value on
  * failure, e.g. -ESRCH for an unknown thread, -EIO/-EFAULT for unreadable memory.
+ *
+ * The ptrace backend (pt_ops) in particular:
+ *  - create() blocks SIGCHLD in the calling thread and reads it through a
+ *    signalfd, so the stub must stay single-threaded (or block SIGCHLD in
+ *    every thread).  A launched program starts with an empty signal mask and
+ *    SIGPIPE/SIGCHLD at their defaults.  kill() reaps with waitpid(-1): do not
+ *    keep other children whose status matters.
+ *  - it stops threads with PTRACE_INTERRUPT (seized tracees), never SIGSTOP.
+ *  - a launched process gets PTRACE_O_EXITKILL: it dies if the stub dies.
+ *  - fork/vfork children are not followed: they are let go without our
+ *    breakpoints (see pt_wait.c).
  */
 #ifndef GOTAP_STUB_TARGET_H
 #define GOTAP_STUB_TARGET_H
@@ -41,7 +52,8 @@ enum tgt_event_kind {
 	TGT_EV_KILLED,        /* whole process terminated by signal sig */
 	TGT_EV_THREAD_EXITED, /* one thread exited (the process lives on); informational */
 	TGT_EV_THREAD_CREATED,/* new thread (already in the thread list); informational */
-	TGT_EV_EXEC,          /* process called execve; all breakpoints are gone with the old image */
+	TGT_EV_EXEC,          /* process called execve; all breakpoints are gone with the old image;
+			       * the thread (now the leader) stays stopped until resumed */
 };
 
 enum tgt_stop_reason {
@@ -119,11 +131,20 @@ struct tgt_ops {
 
 	/* Resume one thread (tid > 0) or every stopped thread (tid == -1) with
 	 * the given signal (0 for none).  A thread on an inserted breakpoint is
-	 * stepped over it safely (see header comment). */
+	 * stepped over it safely (see header comment).  With tid == -1, sig must
+	 * be 0 (-EINVAL): resume the thread that gets a signal first with its
+	 * own call (vCont order: "C05:T;c" = resume(T, CONT, 5), resume(-1, CONT, 0)).
+	 * Threads already resumed keep their request.  A thread whose stop event
+	 * is still queued stays stopped; the event comes out of next_event().
+	 * A signal for a thread sitting on a breakpoint it hit is delivered once
+	 * the breakpoint's instruction has executed (so the handler's return
+	 * does not hit the breakpoint a second time). */
 	int (*resume)(struct tgt *t, pid_t tid, enum tgt_resume_kind k, int sig);
 	/* Ask a running thread (tid > 0) or all running threads (-1) to stop.
 	 * Returns immediately; the stops arrive through next_event() as
-	 * TGT_REASON_INTERRUPT.  Stopping a stopped thread is a no-op. */
+	 * TGT_REASON_INTERRUPT with sig 0 (unless the thread stopped for
+	 * another reason first: then that event is reported instead).
+	 * Stopping a stopped thread is a no-op. */
 	int (*stop)(struct tgt *t, pid_t tid);
 	/* Stop every running thread and wait until all are stopped; events
 	 * other than the requested stops that arrive meanwhile are kept and
@@ -132,8 +153,14 @@ struct tgt_ops {
 
 	/* Next event.  With timeout_ms = 0 it only polls, -1 waits forever.
 	 * Returns 1 with *ev filled, 0 on timeout, negative errno on error.
+	 * Events come out in the order they happened, including those collected
+	 * during stop_all().  A STOPPED or EXEC event marks its thread stopped.
+	 * Returns 0 at once when no thread is resumed (nothing can happen), and
+	 * -ECHILD when there is no process.  TGT_EV_EXITED/KILLED end the
+	 * process: pid() is 0 afterwards.
 	 * event_fd() gives an fd that becomes readable when an event may be
-	 * ready (for poll() in the session's event loop), or -1. */
+	 * ready (for poll() in the session's event loop), or -1.  (pt_ops: an
+	 * epoll fd, readable while events are queued or SIGCHLD arrived.) */
 	int (*next_event)(struct tgt *t, struct tgt_event *ev, int timeout_ms);
 	int (*event_fd)(struct tgt *t);
 
@@ -153,7 +180,10 @@ struct tgt_ops {
 	long (*write_mem)(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len);
 
 	/* Breakpoints and watchpoints (Z/z packets).  len is the gdb 'kind'
-	 * (1 for x86 sw breakpoints) or the watched length (1, 2, 4, 8).
+	 * (1 for x86 sw breakpoints; anything else is -EINVAL) or the watched
+	 * length (1..32 bytes, any alignment: split into aligned debug-register
+	 * regions; a watch event's addr is the start of the region that fired).
+	 * Removing what is not inserted: -ENOENT.
 	 * Inserting an existing one increments a reference; -ENOSPC when the
 	 * debug registers are exhausted; -EINVAL for a bad length/alignment. */
 	int (*insert_bp)(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len);

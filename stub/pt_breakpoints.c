@@ -1,0 +1,273 @@
+/* pt_breakpoints.c — software breakpoints (int3) and the x86 debug registers.
+ *
+ * Software breakpoints are reference counted: gdb and the stub itself may
+ * insert the same address twice; the byte goes back when the last one goes.
+ *
+ * Hardware breakpoints and watchpoints use DR0-3 (addresses) and DR7 (enable,
+ * type, length), written with PTRACE_POKEUSER into struct user's u_debugreg.
+ * Every thread needs its own copy: the kernel does not copy them into new
+ * threads, so each thread records the generation it has (pt_thread.dr_gen)
+ * and gets the current set before it next runs (pt_restart) or at its first
+ * stop.  A watched range that is not one aligned 1/2/4/8-byte region is split
+ * into several such regions, one register each (as gdbserver's x86-dregs.cc
+ * does); -ENOSPC when they do not fit.  DR7 layout: Intel SDM vol. 3, 17.2.4.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+
+#include "pt_int.h"
+
+#define DR_OFF(i) (offsetof(struct user, u_debugreg) + (size_t)(i) * sizeof(long))
+
+struct pt_bp *pt_bp_find(struct tgt *t, uint64_t addr)
+{
+	for (int i = 0; i < t->nbp; i++)
+		if (t->bps[i].addr == addr) return &t->bps[i];
+	return NULL;
+}
+
+static int sw_insert(struct tgt *t, uint64_t addr)
+{
+	struct pt_bp *bp = pt_bp_find(t, addr);
+	if (bp) {
+		bp->refs++;
+		return 0;
+	}
+	if (t->nbp == t->bpcap) {
+		int cap = t->bpcap ? t->bpcap * 2 : 16;
+		struct pt_bp *n = realloc(t->bps, (size_t)cap * sizeof *n);
+		if (!n) return -ENOMEM;
+		t->bps = n;
+		t->bpcap = cap;
+	}
+	uint8_t orig, cc = 0xcc;
+	long r = pt_mem_read_raw(t, addr, &orig, 1);
+	if (r != 1) return r < 0 ? (int)r : -EIO;
+	if (!t->vforks) {      /* during a vfork the int3s are out (pt_wait.c on_fork) */
+		r = pt_mem_write_raw(t, addr, &cc, 1);
+		if (r != 1) return r < 0 ? (int)r : -EIO;
+	}
+	t->bps[t->nbp++] = (struct pt_bp){ .addr = addr, .orig = orig, .refs = 1 };
+	return 0;
+}
+
+static int sw_remove(struct tgt *t, uint64_t addr)
+{
+	struct pt_bp *bp = pt_bp_find(t, addr);
+	if (!bp) return -ENOENT;
+	if (--bp->refs > 0) return 0;
+	long r = pt_mem_write_raw(t, addr, &bp->orig, 1);
+	*bp = t->bps[--t->nbp];
+	return r == 1 ? 0 : (r < 0 ? (int)r : -EIO);
+}
+
+/* ------------------------------------------------------------ debug registers */
+
+bool pt_dr_active(struct tgt *t)
+{
+	for (int i = 0; i < 4; i++)
+		if (t->slots[i].refs) return true;
+	return false;
+}
+
+static uint64_t dr7_value(const struct tgt *t)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 4; i++) {
+		const struct pt_slot *s = &t->slots[i];
+		if (!s->refs) continue;
+		unsigned rw = s->kind == TGT_BP_HW ? 0 : s->kind == TGT_WP_WRITE ? 1 : 3;
+		unsigned ln = s->kind == TGT_BP_HW ? 0 :
+			      s->len == 1 ? 0 : s->len == 2 ? 1 : s->len == 8 ? 2 : 3;
+		v |= 1ull << (2 * i);                       /* Li */
+		v |= (uint64_t)(rw | ln << 2) << (16 + 4 * i);
+	}
+	return v;
+}
+
+int pt_dr_apply(struct tgt *t, struct pt_thread *th)
+{
+	/* Disable first, then addresses, then the new enables: the kernel checks
+	 * each write against the others. */
+	if (ptrace(PTRACE_POKEUSER, th->tid, (void *)DR_OFF(7), 0L) < 0) return -errno;
+	for (int i = 0; i < 4; i++) {
+		if (!t->slots[i].refs) continue;
+		if (ptrace(PTRACE_POKEUSER, th->tid, (void *)DR_OFF(i), (long)t->slots[i].addr) < 0)
+			return -errno;
+	}
+	uint64_t v = dr7_value(t);
+	if (v && ptrace(PTRACE_POKEUSER, th->tid, (void *)DR_OFF(7), (long)v) < 0) return -errno;
+	th->dr_gen = t->dr_gen;
+	return 0;
+}
+
+int pt_dr_hit(struct tgt *t, struct pt_thread *th)
+{
+	errno = 0;
+	long dr6 = ptrace(PTRACE_PEEKUSER, th->tid, (void *)DR_OFF(6), 0L);
+	if (dr6 == -1 && errno) return -1;
+	int hit = -1;
+	for (int i = 0; i < 4; i++)
+		if ((dr6 & (1L << i)) && t->slots[i].refs) {
+			hit = i;
+			break;
+		}
+	if (dr6 & 0xf) ptrace(PTRACE_POKEUSER, th->tid, (void *)DR_OFF(6), 0L);
+	return hit;
+}
+
+/* Split [addr, addr+len) into aligned regions of 1, 2, 4 or 8 bytes. */
+static int split(uint64_t addr, unsigned len, uint64_t *a, unsigned *l)
+{
+	int n = 0;
+	while (len > 0) {
+		unsigned sz = 8;
+		while (sz > 1 && ((addr & (sz - 1)) || sz > len)) sz /= 2;
+		if (n == 4) return -ENOSPC;
+		a[n] = addr;
+		l[n] = sz;
+		n++;
+		addr += sz;
+		len -= sz;
+	}
+	return n;
+}
+
+static int find_slot(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len)
+{
+	for (int i = 0; i < 4; i++)
+		if (t->slots[i].refs && t->slots[i].kind == k && t->slots[i].addr == addr &&
+		    t->slots[i].len == len)
+			return i;
+	return -1;
+}
+
+/* The new set must reach threads that are running now too. */
+static int dr_publish(struct tgt *t)
+{
+	t->dr_gen++;
+	bool all = true;
+	for (int i = 0; i < t->nth; i++)
+		if (!t->th[i]->kstopped && !t->th[i]->exiting) all = false;
+	if (all) return 0;     /* each thread gets them in pt_restart() */
+	int r = pt_hold_all(t);
+	for (int i = 0; r == 0 && i < t->nth; i++)
+		if (t->th[i]->kstopped && t->th[i]->dr_gen != t->dr_gen) {
+			int e = pt_dr_apply(t, t->th[i]);
+			if (e < 0 && e != -ESRCH) r = e;
+		}
+	pt_release(t);
+	pt_restart_idle(t);
+	return r;
+}
+
+static int hw_insert(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len)
+{
+	uint64_t a[4];
+	unsigned l[4];
+	int n;
+	if (k == TGT_BP_HW) {
+		a[0] = addr;
+		l[0] = 1;
+		n = 1;
+	} else {
+		if (len == 0 || len > 32) return -EINVAL;
+		n = split(addr, len, a, l);
+		if (n < 0) return n;
+	}
+	int need = 0, free_slots = 0;
+	for (int i = 0; i < n; i++)
+		if (find_slot(t, k, a[i], l[i]) < 0) need++;
+	for (int i = 0; i < 4; i++)
+		if (!t->slots[i].refs) free_slots++;
+	if (need > free_slots) return -ENOSPC;
+	for (int i = 0; i < n; i++) {
+		int s = find_slot(t, k, a[i], l[i]);
+		if (s >= 0) {
+			t->slots[s].refs++;
+			continue;
+		}
+		for (s = 0; t->slots[s].refs; s++) {}
+		t->slots[s] = (struct pt_slot){ .refs = 1, .kind = k, .addr = a[i], .len = l[i] };
+	}
+	return dr_publish(t);
+}
+
+static int hw_remove(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len)
+{
+	uint64_t a[4];
+	unsigned l[4];
+	int n;
+	if (k == TGT_BP_HW) {
+		a[0] = addr;
+		l[0] = 1;
+		n = 1;
+	} else {
+		if (len == 0 || len > 32) return -EINVAL;
+		n = split(addr, len, a, l);
+		if (n < 0) return -ENOENT;
+	}
+	for (int i = 0; i < n; i++)
+		if (find_slot(t, k, a[i], l[i]) < 0) return -ENOENT;
+	for (int i = 0; i < n; i++)
+		t->slots[find_slot(t, k, a[i], l[i])].refs--;
+	return dr_publish(t);
+}
+
+int pt_insert_bp(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len)
+{
+	if (!t->pid || t->exited) return -ESRCH;
+	switch (k) {
+	case TGT_BP_SW:
+		if (len != 1) return -EINVAL;   /* x86: gdb's kind is always 1 */
+		return sw_insert(t, addr);
+	case TGT_BP_HW:
+	case TGT_WP_WRITE:
+	case TGT_WP_READ:
+	case TGT_WP_ACCESS:
+		return hw_insert(t, k, addr, len);
+	}
+	return -EINVAL;
+}
+
+int pt_remove_bp(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len)
+{
+	if (!t->pid || t->exited) return -ESRCH;
+	switch (k) {
+	case TGT_BP_SW:
+		if (len != 1) return -EINVAL;
+		return sw_remove(t, addr);
+	case TGT_BP_HW:
+	case TGT_WP_WRITE:
+	case TGT_WP_READ:
+	case TGT_WP_ACCESS:
+		return hw_remove(t, k, addr, len);
+	}
+	return -EINVAL;
+}
+
+void pt_bp_remove_all(struct tgt *t)
+{
+	for (int i = 0; i < t->nbp; i++)
+		pt_mem_write_raw(t, t->bps[i].addr, &t->bps[i].orig, 1);
+	t->nbp = 0;
+	bool had = pt_dr_active(t);
+	memset(t->slots, 0, sizeof t->slots);
+	if (had) {
+		t->dr_gen++;
+		for (int i = 0; i < t->nth; i++)
+			if (t->th[i]->kstopped) pt_dr_apply(t, t->th[i]);
+	}
+}
+
+void pt_bp_forget_all(struct tgt *t)
+{
+	t->nbp = 0;
+	t->vforks = 0;
+	memset(t->slots, 0, sizeof t->slots);
+	t->dr_gen++;
+}

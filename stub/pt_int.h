@@ -1,0 +1,219 @@
+/* pt_int.h — private state of the Linux ptrace backend (stub/pt_*.c).
+ *
+ * Only pt_*.c include this.  The public face is `pt_ops` (target.h).
+ *
+ * Thread model.  Every traced thread has two views:
+ *   kstopped  the kernel's: the thread sits in a ptrace-stop (we collected its
+ *             wait status and have not restarted it);
+ *   running   the session's: it was resumed and no stop was reported for it.
+ * A running thread may be kstopped for a while: while the backend steps another
+ * thread over a breakpoint (t->hold), while its stop event waits in the queue,
+ * or between a bookkeeping stop (clone, spurious interrupt) and its restart.
+ * pt_restart_idle() restarts every running thread that is kstopped for no
+ * reported reason.
+ *
+ * Stopping uses PTRACE_SEIZE + PTRACE_INTERRUPT, never SIGSTOP: any ptrace-stop
+ * satisfies an interrupt (the kernel clears the pending trap, see ptrace(2)
+ * "PTRACE_INTERRUPT"), so no stray SIGSTOP is ever left to swallow, and
+ * group-stops are told apart from signal-delivery-stops by PTRACE_EVENT_STOP.
+ */
+#ifndef GOTAP_STUB_PT_INT_H
+#define GOTAP_STUB_PT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "target.h"
+
+struct pt_thread {
+	pid_t tid;
+	bool kstopped;      /* in a ptrace-stop */
+	bool running;       /* session view: resumed, no stop reported since */
+	bool stop_req;      /* PTRACE_INTERRUPT sent, no stop seen yet */
+	bool stop_report;   /* stop() asked for: report TGT_REASON_INTERRUPT */
+	bool pending;       /* a stop event of this thread waits in the queue */
+	bool new_thread;    /* auto-attached clone, initial stop not seen yet */
+	bool exiting;       /* past PTRACE_EVENT_EXIT (or vanished): only its death follows */
+	bool sig_stop;      /* current stop is a signal-delivery-stop (restart's sig is honoured) */
+	bool stepping;      /* resumed with PTRACE_SINGLESTEP */
+	bool stepping_over; /* the internal step over a breakpoint is in progress */
+	bool step_done;     /* set by the trap classifier for stepping_over */
+	bool at_bp;         /* stopped by our int3 at bp_addr (pc rewound) */
+	bool in_vfork;      /* its vfork child runs, sharing our memory (until VFORK_DONE) */
+	pid_t vfork_child;  /* vfork child held in its first stop, not released yet */
+	uint64_t bp_addr;
+	int deliver_sig;    /* signal to deliver at the next restart (passed or requested) */
+	int injected;       /* signal we queued with tgkill for it: deliver, do not report */
+	bool regs_valid, fpregs_valid;
+	unsigned dr_gen;    /* t->dr_gen value whose debug registers this thread has */
+	struct user_regs_struct regs;
+	struct user_fpregs_struct fpregs;
+};
+
+struct pt_bp {          /* inserted int3 */
+	uint64_t addr;
+	uint8_t orig;
+	int refs;
+};
+
+struct pt_slot {        /* one debug register DR0..3 */
+	int refs;           /* 0: free */
+	enum tgt_bp_kind kind;
+	uint64_t addr;
+	unsigned len;       /* 1, 2, 4, 8 (aligned) */
+};
+
+struct pt_stray {       /* wait status of a tid we do not know (yet) */
+	pid_t tid;
+	int status;
+};
+
+struct tgt {
+	pid_t pid;              /* 0: no process */
+	bool attached;          /* attached (true) or launched (false) */
+	bool exited;            /* leader reaped; EXITED/KILLED queued, not popped yet */
+
+	struct pt_thread **th;  /* stable pointers; removed entries are freed */
+	int nth, thcap;
+
+	struct tgt_event *q;    /* event queue, FIFO */
+	int qn, qcap;
+
+	struct pt_stray *stray;
+	int nstray, straycap;
+
+	struct pt_bp *bps;
+	int nbp, bpcap;
+	struct pt_slot slots[4];
+	unsigned dr_gen;        /* bumped whenever slots change */
+
+	int hold;               /* >0: keep every kstopped thread stopped */
+	int vforks;             /* vfork children sharing our memory: int3s taken out */
+	int memfd;              /* /proc/PID/mem, -1 if closed */
+	int sigfd, evfd, epfd;  /* SIGCHLD signalfd, "queue non-empty" eventfd, epoll of both */
+	bool ev_signaled;
+	bool pass[65];
+	pid_t last_tid;         /* thread of the last popped stop event */
+};
+
+/* ptrace options for every traced thread.  EXITKILL is added for launched ones. */
+#define PT_OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | \
+		    PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
+		    PTRACE_O_TRACEVFORKDONE)
+
+/* ---- pt_threads.c: thread table */
+struct pt_thread *pt_thread_find(struct tgt *t, pid_t tid);
+/* Add a thread (not kstopped, not running).  NULL on allocation failure. */
+struct pt_thread *pt_thread_add(struct tgt *t, pid_t tid);
+void pt_thread_remove(struct tgt *t, pid_t tid);
+void pt_threads_clear(struct tgt *t);
+/* Stray statuses of unknown tids (a clone's first stop can beat the clone event). */
+int pt_stray_add(struct tgt *t, pid_t tid, int status);
+bool pt_stray_take(struct tgt *t, pid_t tid, int *status);
+int pt_list_threads(struct tgt *t, struct tgt_thread_info *out, int cap);
+
+/* ---- pt_wait.c: wait statuses, event queue, restarting, stopping */
+/* Queue an event; for thread stops marks the thread pending.  -ENOMEM. */
+int pt_queue(struct tgt *t, const struct tgt_event *ev);
+void pt_queue_remove(struct tgt *t, int i);
+void pt_queue_drop_tid(struct tgt *t, pid_t tid);
+/* Collect one wait status (of tid, or any with -1) and act on it.
+ * Returns 1 if one was handled, 0 if none (only with !block), -errno. */
+int pt_wait_one(struct tgt *t, pid_t tid, bool block);
+/* Restart a kstopped thread per its stepping flag and deliver_sig. */
+int pt_restart(struct tgt *t, struct pt_thread *th);
+/* Restart every running, kstopped thread with nothing pending (vfork
+ * parents through pt_vfork_hold()); nothing while t->hold. */
+void pt_restart_idle(struct tgt *t);
+/* The same without the vfork step (a held vfork child is let go first). */
+void pt_restart_plain(struct tgt *t);
+/* A thread stopped with nothing to report: keep it stopped or restart it.
+ * satisfied: this stop answered one of our interrupts. */
+void pt_settle(struct tgt *t, struct pt_thread *th, bool satisfied);
+/* Interrupt every thread that is not kstopped and wait until all are.
+ * They keep their session view (running) and stay stopped until pt_release()
+ * and a pt_restart_idle() (release does not restart: the caller may first
+ * queue events that keep some threads stopped). */
+int pt_hold_all(struct tgt *t);
+void pt_release(struct tgt *t);
+int pt_stop_all(struct tgt *t);
+int pt_stop(struct tgt *t, pid_t tid);
+
+/* ---- pt_events.c: next_event, event_fd */
+bool pt_queue_pop(struct tgt *t, struct tgt_event *ev);
+int pt_next_event(struct tgt *t, struct tgt_event *ev, int timeout_ms);
+void pt_evfd_update(struct tgt *t);
+void pt_drain_sigfd(struct tgt *t);
+long pt_now_ms(void);
+int pt_events_init(struct tgt *t);
+void pt_events_fini(struct tgt *t);
+
+/* ---- pt_fork.c: fork/vfork children */
+/* Write every int3 (in) or original byte (out) through fd (a /proc/PID/mem). */
+void pt_put_bps(struct tgt *t, int fd, bool in);
+/* PTRACE_EVENT_FORK/VFORK of th. */
+void pt_on_fork(struct tgt *t, struct pt_thread *th, bool vfork, bool satisfied);
+/* th goes away while its vfork child is held: clean the child, let it go. */
+void pt_drop_vfork_child(struct tgt *t, struct pt_thread *th);
+void pt_vfork_release(struct tgt *t, struct pt_thread *th);
+/* Any vfork parent (stopped_only: held, resumable) waiting? */
+bool pt_vfork_waiting(struct tgt *t, bool stopped_only);
+/* Hold everyone while vfork children run in our memory; then restart. */
+void pt_vfork_hold(struct tgt *t);
+/* Vfork children still held: detach them (int3s already out) or kill and reap them. */
+void pt_vfork_children_drop(struct tgt *t, bool kill_them);
+
+/* ---- pt_resume.c */
+int pt_resume(struct tgt *t, pid_t tid, enum tgt_resume_kind k, int sig);
+
+/* ---- pt_regs.c */
+int pt_regs_fetch(struct pt_thread *th);
+int pt_regs_store(struct pt_thread *th);
+int pt_read_reg(struct tgt *t, pid_t tid, unsigned regno, uint8_t *buf);
+int pt_write_reg(struct tgt *t, pid_t tid, unsigned regno, const uint8_t *buf);
+int pt_read_regs(struct tgt *t, pid_t tid, uint8_t *buf);
+int pt_write_regs(struct tgt *t, pid_t tid, const uint8_t *buf);
+/* Size in bytes of gdb register regno (0 if out of range). */
+unsigned pt_reg_size(unsigned regno);
+
+/* ---- pt_mem.c */
+int pt_mem_open(struct tgt *t);
+void pt_mem_close(struct tgt *t);
+/* Raw access (no breakpoint shadowing). */
+long pt_mem_read_raw(struct tgt *t, uint64_t addr, uint8_t *buf, size_t len);
+long pt_mem_write_raw(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len);
+long pt_read_mem(struct tgt *t, uint64_t addr, uint8_t *buf, size_t len);
+long pt_write_mem(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len);
+
+/* ---- pt_breakpoints.c */
+struct pt_bp *pt_bp_find(struct tgt *t, uint64_t addr);
+int pt_insert_bp(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len);
+int pt_remove_bp(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len);
+/* Take every int3 out of memory and clear the debug registers (detach). */
+void pt_bp_remove_all(struct tgt *t);
+/* Forget all breakpoints without touching memory (exec, exit). */
+void pt_bp_forget_all(struct tgt *t);
+/* Bring th's DR0-3/DR7 up to date (th kstopped). */
+int pt_dr_apply(struct tgt *t, struct pt_thread *th);
+/* Which slot fired, from DR6 (clears DR6).  -1 if none. */
+int pt_dr_hit(struct tgt *t, struct pt_thread *th);
+bool pt_dr_active(struct tgt *t);
+
+/* ---- pt_step.c */
+/* Step th (kstopped on an inserted breakpoint at its pc) over the breakpoint
+ * without ever letting another thread run while it is out of memory.
+ * Returns 1 if the instruction was executed, 0 if an event stopped th first
+ * (queued), -errno. */
+int pt_step_over(struct tgt *t, struct pt_thread *th);
+
+/* ---- pt_process.c */
+int pt_launch(struct tgt *t, const struct tgt_launch_opts *o, pid_t *pid);
+int pt_attach(struct tgt *t, pid_t pid);
+int pt_detach(struct tgt *t, int sig);
+int pt_kill(struct tgt *t);
+/* Forget the process (after exit, kill, detach). */
+void pt_forget(struct tgt *t);
+
+#endif /* GOTAP_STUB_PT_INT_H */

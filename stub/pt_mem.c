@@ -1,0 +1,115 @@
+/* pt_mem.c — target memory through /proc/PID/mem, with breakpoint shadowing.
+ *
+ * One pread/pwrite on /proc/PID/mem moves any amount (the kernel walks the
+ * pages and stops at the first unmapped one, so a read that runs into a hole
+ * comes back short), works on read-only text (FOLL_FORCE) and never needs the
+ * threads stopped.  The fd belongs to one address space: it is reopened after
+ * exec.  Reads show the original bytes under our int3s; writes over one update
+ * the saved byte and leave the int3 in memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pt_int.h"
+
+int pt_mem_open(struct tgt *t)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)t->pid);
+	pt_mem_close(t);
+	t->memfd = open(path, O_RDWR | O_CLOEXEC);
+	return t->memfd < 0 ? -errno : 0;
+}
+
+void pt_mem_close(struct tgt *t)
+{
+	if (t->memfd >= 0) close(t->memfd);
+	t->memfd = -1;
+}
+
+/* Addresses above the signed off_t range cannot be pread; they are never user memory. */
+static bool addr_ok(uint64_t addr, size_t len)
+{
+	return addr < (uint64_t)INT64_MAX && len <= (uint64_t)INT64_MAX - addr;
+}
+
+long pt_mem_read_raw(struct tgt *t, uint64_t addr, uint8_t *buf, size_t len)
+{
+	if (t->memfd < 0) return -ESRCH;
+	if (!addr_ok(addr, len)) return -EIO;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pread(t->memfd, buf + done, len - done, (off_t)(addr + done));
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) {
+			if (done) break;
+			return n == 0 ? -EIO : -errno;
+		}
+		done += (size_t)n;
+	}
+	return (long)done;
+}
+
+long pt_mem_write_raw(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len)
+{
+	if (t->memfd < 0) return -ESRCH;
+	if (!addr_ok(addr, len)) return -EIO;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pwrite(t->memfd, buf + done, len - done, (off_t)(addr + done));
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) {
+			if (done) break;
+			return n == 0 ? -EIO : -errno;
+		}
+		done += (size_t)n;
+	}
+	return (long)done;
+}
+
+long pt_read_mem(struct tgt *t, uint64_t addr, uint8_t *buf, size_t len)
+{
+	if (len == 0) return 0;
+	long n = pt_mem_read_raw(t, addr, buf, len);
+	if (n <= 0) return n;
+	for (int i = 0; i < t->nbp; i++) {
+		uint64_t a = t->bps[i].addr;
+		if (a >= addr && a - addr < (uint64_t)n) buf[a - addr] = t->bps[i].orig;
+	}
+	return n;
+}
+
+long pt_write_mem(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len)
+{
+	if (len == 0) return 0;
+	if (!addr_ok(addr, len)) return -EIO;
+	/* Write in chunks so bytes under breakpoints can be swapped for 0xcc
+	 * without copying the whole request. */
+	uint8_t tmp[4096];
+	size_t done = 0;
+	while (done < len) {
+		size_t n = len - done < sizeof tmp ? len - done : sizeof tmp;
+		uint64_t a0 = addr + done;
+		memcpy(tmp, buf + done, n);
+		for (int i = 0; i < t->nbp && !t->vforks; i++) {
+			uint64_t a = t->bps[i].addr;
+			if (a >= a0 && a - a0 < n) tmp[a - a0] = 0xcc;
+		}
+		long w = pt_mem_write_raw(t, a0, tmp, n);
+		if (w <= 0) {
+			if (done) break;
+			return w == 0 ? -EIO : w;
+		}
+		/* Only what reached memory changes the saved bytes. */
+		for (int i = 0; i < t->nbp; i++) {
+			uint64_t a = t->bps[i].addr;
+			if (a >= a0 && a - a0 < (uint64_t)w) t->bps[i].orig = buf[done + (a - a0)];
+		}
+		done += (size_t)w;
+		if ((size_t)w < n) break;
+	}
+	return (long)done;
+}
