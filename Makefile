@@ -20,6 +20,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iprotocol -Istub -Ianalyzer $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
+STUB_LIBS = -lZydis
 ANA_LIBS = $(shell pkg-config --libs libdw jansson 2>/dev/null || echo -ldw -lelf -ljansson) -lpthread
 
 PROTO_SRC = $(wildcard protocol/*.c)
@@ -59,7 +60,7 @@ $(LIBANA): $(call obj,$(ANA_SRC))
 
 $(BIN)/gotap-stub: $(call obj,stub/main.c) $(LIBSTUB) $(LIBPROTO)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^ $(STUB_LIBS)
 $(BIN)/gotap: $(call obj,analyzer/main.c) $(LIBANA) $(LIBPROTO)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ANA_LIBS)
@@ -69,7 +70,7 @@ $(BUILD)/tests/proto_%: $(call obj,tests/unit/proto_%.c) $(LIBPROTO)
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/stub_%: $(call obj,tests/unit/stub_%.c) $(LIBSTUB) $(LIBPROTO)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^ $(STUB_LIBS)
 $(BUILD)/tests/ana_%: $(call obj,tests/unit/ana_%.c) $(LIBANA) $(LIBPROTO)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ANA_LIBS)
@@ -81,7 +82,7 @@ FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY = $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
 $(BUILD)/tests/replay_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(LIBANA) $(LIBSTUB) $(LIBPROTO)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIBANA) $(LIBSTUB) $(LIBPROTO) $(ANA_LIBS)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIBANA) $(LIBSTUB) $(LIBPROTO) $(ANA_LIBS) $(STUB_LIBS)
 all: $(FUZZ_REPLAY)
 
 FUZZ_SECONDS ?= 60

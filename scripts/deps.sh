@@ -15,6 +15,7 @@ have_pkg libclang-rt-14-dev || need+=(libclang-rt-14-dev)   # libFuzzer + saniti
 have_pkgconf libdw || need+=(libdw-dev)
 have_pkgconf libelf || need+=(libelf-dev)
 have_pkgconf jansson || need+=(libjansson-dev)
+[ -e /usr/include/Zydis/Zydis.h ] || need+=(libzydis-dev)  # instruction decoder for step-over
 have_cmd go || need+=(golang-go)
 have_cmd gdb || need+=(gdb)
 have_cmd gdbserver || need+=(gdbserver)       # side-by-side comparisons in the tests
