@@ -52,6 +52,7 @@ static int sw_insert(struct tgt *t, uint64_t addr)
 		if (r != 1) return r < 0 ? (int)r : -EIO;
 	}
 	t->bps[t->nbp++] = (struct pt_bp){ .addr = addr, .orig = orig, .refs = 1 };
+	pt_insn_decode(t, &t->bps[t->nbp - 1]);   /* for stepping over it (pt_dstep.c) */
 	return 0;
 }
 

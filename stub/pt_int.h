@@ -52,11 +52,54 @@ struct pt_thread {
 	struct user_fpregs_struct fpregs;
 };
 
+/* The instruction under a software breakpoint, decoded with Zydis when the
+ * breakpoint goes in (pt_dstep.c), so a thread can be stepped over it
+ * without taking the int3 out.  Re-decoded after a memory write over it. */
+enum pt_insn_kind {
+	PT_INSN_UNKNOWN = 0,  /* not decoded (yet, or again after a write) */
+	PT_INSN_STOPALL,      /* only the stop-all step-over is safe (syscall, int, far branch...) */
+	PT_INSN_DISPLACE,     /* execute a copy in the scratch area */
+	PT_INSN_LEA,          /* emulated on the registers: */
+	PT_INSN_MOV_RR,
+	PT_INSN_MOV_RI,
+	PT_INSN_ADD_RI,
+	PT_INSN_SUB_RI,
+	PT_INSN_PUSH_R,
+	PT_INSN_JMP,          /* relative jmp/jcc/call: emulated, never displaced */
+	PT_INSN_JCC,
+	PT_INSN_CALL,
+	PT_INSN_RET,
+};
+
+struct pt_insn {
+	uint8_t kind;        /* enum pt_insn_kind */
+	uint8_t len;         /* instruction length */
+	uint8_t size;        /* emulation: operand size in bytes (4 or 8) */
+	int8_t dst, src;     /* hardware register numbers 0-15 (rax, rcx, ... r15), -1 none */
+	int8_t base, index;  /* LEA: 0-15, 16 = rip, -1 none */
+	uint8_t scale;
+	uint8_t cc;          /* JCC: condition (low nibble of opcode 0x7X) */
+	int8_t riprel_reg;   /* DISPLACE: register standing in for rip in the copy, -1 none */
+	bool call_indirect;  /* DISPLACE: fix the pushed return address */
+	int64_t imm;         /* immediate, displacement, branch offset, ret's imm16 */
+	uint8_t code[16];    /* the bytes executed in the scratch area */
+};
+
 struct pt_bp {          /* inserted int3 */
 	uint64_t addr;
 	uint8_t orig;
 	int refs;
+	struct pt_insn insn;
 };
+
+/* How a thread gets past the breakpoint it sits on (GOTAP_PT_STEPOVER). */
+enum pt_step_mode {
+	PT_STEP_AUTO = 0,     /* emulate simple instructions, displace the rest, stop-all if neither */
+	PT_STEP_DISPLACE,     /* no emulation: displace what can be, stop-all otherwise */
+	PT_STEP_STOPALL,      /* always stop every thread, remove the int3, single-step */
+};
+
+#define PT_SCRATCH_LEN 16   /* bytes of the scratch page a displaced step uses */
 
 struct pt_slot {        /* one debug register DR0..3 */
 	int refs;           /* 0: free */
@@ -96,6 +139,18 @@ struct tgt {
 	bool ev_signaled;
 	bool pass[65];
 	pid_t last_tid;         /* thread of the last popped stop event */
+
+	/* Step-overs (pt_step.c, pt_dstep.c).  One scratch area for displaced
+	 * steps: they are synchronous, so its use is serialized. */
+	enum pt_step_mode step_mode;
+	uint64_t scratch;       /* r-x page mapped in the process, 0: not yet */
+	bool scratch_failed;    /* mapping it failed: stop-all for this image */
+	uint64_t scratch_for;   /* breakpoint whose instruction the scratch holds */
+	uint8_t scratch_code[PT_SCRATCH_LEN];
+	struct {
+		unsigned long emulated, displaced, stopall;   /* step-overs by method */
+		unsigned long holds;                          /* pt_hold_all() calls */
+	} stats;
 };
 
 /* ptrace options for every traced thread.  EXITKILL is added for launched ones. */
@@ -122,6 +177,8 @@ void pt_queue_drop_tid(struct tgt *t, pid_t tid);
 /* Collect one wait status (of tid, or any with -1) and act on it.
  * Returns 1 if one was handled, 0 if none (only with !block), -errno. */
 int pt_wait_one(struct tgt *t, pid_t tid, bool block);
+/* Act on one wait status of tid (collected by the caller). */
+void pt_handle_status(struct tgt *t, pid_t tid, int status);
 /* Restart a kstopped thread per its stepping flag and deliver_sig. */
 int pt_restart(struct tgt *t, struct pt_thread *th);
 /* Restart every running, kstopped thread with nothing pending (vfork
@@ -205,8 +262,26 @@ bool pt_dr_active(struct tgt *t);
 /* Step th (kstopped on an inserted breakpoint at its pc) over the breakpoint
  * without ever letting another thread run while it is out of memory.
  * Returns 1 if the instruction was executed, 0 if an event stopped th first
- * (queued), -errno. */
+ * (queued), -errno.  Uses pt_dstep() unless t->step_mode is PT_STEP_STOPALL
+ * or it cannot handle the instruction; else the stop-all method. */
 int pt_step_over(struct tgt *t, struct pt_thread *th);
+
+/* ---- pt_dstep.c: stepping over without stopping the other threads */
+/* Decode bp's original instruction into bp->insn (reads through the
+ * breakpoint shadow; any kind of failure gives PT_INSN_STOPALL). */
+void pt_insn_decode(struct tgt *t, struct pt_bp *bp);
+/* A write to [addr, addr+len) may have changed decoded instructions. */
+void pt_insn_invalidate(struct tgt *t, uint64_t addr, size_t len);
+#define PT_DSTEP_FALLBACK 2
+/* Step th over bp by emulating its instruction or executing a copy of it
+ * in the scratch area; other threads keep running, the int3 stays.  Same
+ * results as pt_step_over(), or PT_DSTEP_FALLBACK when the stop-all method
+ * must do it (th untouched). */
+int pt_dstep(struct tgt *t, struct pt_thread *th, struct pt_bp *bp);
+/* The image changed or the process went away: the scratch page is gone. */
+void pt_dstep_forget(struct tgt *t);
+/* Step mode from GOTAP_PT_STEPOVER (auto|displace|stopall). */
+enum pt_step_mode pt_step_mode_env(void);
 
 /* ---- pt_process.c */
 int pt_launch(struct tgt *t, const struct tgt_launch_opts *o, pid_t *pid);

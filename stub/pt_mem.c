@@ -108,6 +108,7 @@ long pt_write_mem(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len)
 			uint64_t a = t->bps[i].addr;
 			if (a >= a0 && a - a0 < (uint64_t)w) t->bps[i].orig = buf[done + (a - a0)];
 		}
+		pt_insn_invalidate(t, a0, (size_t)w);
 		done += (size_t)w;
 		if ((size_t)w < n) break;
 	}

@@ -36,6 +36,7 @@ void pt_forget(struct tgt *t)
 {
 	pt_threads_clear(t);
 	pt_bp_forget_all(t);
+	pt_dstep_forget(t);
 	pt_mem_close(t);
 	t->qn = 0;
 	t->pid = 0;

@@ -1,8 +1,8 @@
 /* pt_resume.c — resume requests: continue or single-step threads.
  *
  * A resume marks the threads running, steps each one that sits on a
- * breakpoint it just hit over it (pt_step.c) while everything else is still
- * stopped, then restarts them all.  A thread whose stop event is still in the
+ * breakpoint it just hit over it (pt_step.c: emulated or displaced, the
+ * others untouched; stop-all only as the fallback), then restarts them all.  A thread whose stop event is still in the
  * queue is marked running but left stopped: its event comes out of
  * next_event() next, as gdbserver reports pending stops before resuming.
  */

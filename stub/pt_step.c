@@ -1,14 +1,15 @@
 /* pt_step.c — stepping a thread over the breakpoint it sits on.
  *
- * The one place that decides how a thread gets past an inserted int3.  This
- * version is the all-stop method (what gdbserver does): every other thread
- * is held stopped, the original byte goes back, the thread single-steps, the
- * int3 goes back, and only then may anything run again.  So no thread can
- * ever run through a breakpoint while it is out of memory (issue 6 measured
- * 93% missed hits when that rule is broken).
- *
- * A displaced-stepping or emulating version (only the hitting thread stops;
- * issue 6) replaces this function and keeps its contract (pt_int.h).
+ * The one place that decides how a thread gets past an inserted int3.
+ * First choice (issue 6): pt_dstep.c emulates the instruction or executes a
+ * copy of it elsewhere, the int3 stays in memory and no other thread stops.
+ * Fallback, for what that cannot handle (syscall, int, far branches,
+ * VEX-encoded rip-relative operands, no scratch page) or when
+ * GOTAP_PT_STEPOVER=stopall: the all-stop method (what gdbserver does):
+ * every other thread is held stopped, the original byte goes back, the
+ * thread single-steps, the int3 goes back, and only then may anything run
+ * again.  Either way no thread can ever run through a breakpoint while it is
+ * out of memory (issue 6 measured 93% missed hits when that rule is broken).
  */
 #include <errno.h>
 #include <sys/syscall.h>
@@ -17,7 +18,7 @@
 
 #include "pt_int.h"
 
-int pt_step_over(struct tgt *t, struct pt_thread *th)
+static int step_over_stopall(struct tgt *t, struct pt_thread *th)
 {
 	pid_t tid = th->tid;
 	uint64_t addr = th->bp_addr;
@@ -100,4 +101,15 @@ int pt_step_over(struct tgt *t, struct pt_thread *th)
 	pt_release(t);
 	if (r == -ECHILD && t->exited) r = 0;
 	return r < 0 ? r : done;
+}
+
+int pt_step_over(struct tgt *t, struct pt_thread *th)
+{
+	struct pt_bp *bp = pt_bp_find(t, th->bp_addr);
+	if (t->step_mode != PT_STEP_STOPALL && bp && th->kstopped && !th->pending) {
+		int r = pt_dstep(t, th, bp);
+		if (r != PT_DSTEP_FALLBACK) return r;
+	}
+	t->stats.stopall++;
+	return step_over_stopall(t, th);
 }

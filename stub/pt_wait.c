@@ -219,7 +219,6 @@ static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 
 /* ------------------------------------------------------------ statuses */
 
-static void handle_status(struct tgt *t, pid_t tid, int status);
 
 
 static void thread_died(struct tgt *t, pid_t tid, int status)
@@ -266,7 +265,7 @@ static void on_clone(struct tgt *t, struct pt_thread *th, bool satisfied)
 			struct tgt_event ev = { .kind = TGT_EV_THREAD_CREATED, .pid = t->pid, .tid = ntid };
 			pt_queue(t, &ev);
 			int st;
-			if (pt_stray_take(t, ntid, &st)) handle_status(t, ntid, st);
+			if (pt_stray_take(t, ntid, &st)) pt_handle_status(t, ntid, st);
 		}
 	}
 	th = pt_thread_find(t, parent);
@@ -308,13 +307,14 @@ static void on_exec(struct tgt *t, struct pt_thread *th)
 	th->deliver_sig = th->injected = 0;
 	th->dr_gen = 0;
 	pt_bp_forget_all(t);
+	pt_dstep_forget(t);     /* the scratch page went with the old image */
 	pt_mem_close(t);
 	pt_mem_open(t);
 	struct tgt_event ev = { .kind = TGT_EV_EXEC, .pid = t->pid, .tid = th->tid, .sig = SIGTRAP };
 	pt_queue(t, &ev);
 }
 
-static void handle_status(struct tgt *t, pid_t tid, int status)
+void pt_handle_status(struct tgt *t, pid_t tid, int status)
 {
 	struct pt_thread *th = pt_thread_find(t, tid);
 	if (!th) {
@@ -422,7 +422,7 @@ int pt_wait_one(struct tgt *t, pid_t tid, bool block)
 	while (w < 0 && errno == EINTR);
 	if (w < 0) return -errno;
 	if (w == 0) return 0;
-	handle_status(t, w, status);
+	pt_handle_status(t, w, status);
 	return 1;
 }
 
@@ -463,6 +463,7 @@ static int stop_everyone(struct tgt *t)
 int pt_hold_all(struct tgt *t)
 {
 	t->hold++;
+	t->stats.holds++;
 	int r = stop_everyone(t);
 	return r == -ECHILD && t->exited ? 0 : r;
 }

@@ -33,7 +33,15 @@
  *  - it stops threads with PTRACE_INTERRUPT (seized tracees), never SIGSTOP.
  *  - a launched process gets PTRACE_O_EXITKILL: it dies if the stub dies.
  *  - fork/vfork children are not followed: they are let go without our
- *    breakpoints (see pt_wait.c).
+ *    breakpoints (see pt_fork.c).
+ *  - stepping over a breakpoint (resume of a thread that hit it) never stops
+ *    the other threads and never takes the int3 out: the instruction is
+ *    emulated or executed from a scratch page the backend maps into the
+ *    process (one r-x page, left mapped after detach; fork children inherit
+ *    it, exec drops it).  syscall/int, far and loop/jrcxz branches and
+ *    VEX-encoded rip-relative instructions fall back to stopping all threads.
+ *    GOTAP_PT_STEPOVER=auto (default) | displace (no emulation) | stopall
+ *    selects the method when the backend is created (pt_dstep.c, pt_step.c).
  */
 #ifndef GOTAP_STUB_TARGET_H
 #define GOTAP_STUB_TARGET_H

@@ -1,0 +1,645 @@
+/* pt_dstep.c — stepping over a breakpoint without stopping the other threads.
+ *
+ * Issue 6: the int3 never leaves memory while threads run, and only the
+ * thread that hit it stops.  The instruction under the breakpoint is decoded
+ * with Zydis when the breakpoint goes in (pt_insn_decode) and is then, when a
+ * thread must get past it:
+ *   emulated  on the thread's registers when that is cheap and exact: lea,
+ *             mov reg,reg / reg,imm, add/sub r64,imm (flags computed as the
+ *             CPU does), push r64, relative jmp/jcc/call, near ret.  These
+ *             are the instructions at the entry of Go functions (`lea
+ *             -N(%rsp),%r12`, `cmp`/`jbe`), after Go's stack-check prologue
+ *             (`sub $N,%rsp` at runtime.newstack/copystack's probe point) and
+ *             at C function entries (`push %rbp`, `mov %rsp,%rbp`).  Memory
+ *             touching ones (push, call, ret) are not emulated while a
+ *             watchpoint is set: the real instruction must trigger it.
+ *   displaced otherwise: a copy runs in a scratch page mapped into the process
+ *             (an mmap syscall injected once, the first time it is needed,
+ *             while every thread is held); the thread single-steps there
+ *             alone and its rip is mapped back afterwards (gdb's "displaced
+ *             stepping", amd64-tdep.c).  A rip-relative operand is rewritten to
+ *             use a register the instruction does not touch, loaded with the
+ *             address after the original instruction and restored afterwards
+ *             (the scratch page may be anywhere, too far for a disp32).  An
+ *             indirect call's pushed return address is fixed; indirect jumps
+ *             keep the rip they set.
+ *   stop-all  (PT_DSTEP_FALLBACK, pt_step.c) for the rest: syscall/int (the
+ *             kernel sees rip, and clone/fork copy it), far branches, other
+ *             relative branches (loop, jrcxz, xbegin), rip-relative VEX/EVEX.
+ *
+ * A displaced step is synchronous: the stub waits for that one thread while
+ * the others run on; so one scratch area is enough (use is serialized).
+ * Signals that reach the thread meanwhile are handled as in the stop-all
+ * method (pt_step.c): passed ones wait until the instruction has run, a
+ * fault of the instruction itself is delivered at the ORIGINAL address (a
+ * handler such as Go's sigpanic must never see the scratch address), and a
+ * reported stop is queued with rip mapped back first.
+ *
+ * Fork children get a copy of the scratch page (harmless: nothing runs
+ * there); exec drops it (pt_dstep_forget) and the next step-over maps a new
+ * one.  Detach leaves the (idle) page mapped.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <Zydis/Zydis.h>
+
+#include "pt_int.h"
+
+enum pt_step_mode pt_step_mode_env(void)
+{
+	const char *m = getenv("GOTAP_PT_STEPOVER");
+	if (!m) return PT_STEP_AUTO;
+	if (strcmp(m, "stopall") == 0) return PT_STEP_STOPALL;
+	if (strcmp(m, "displace") == 0) return PT_STEP_DISPLACE;
+	return PT_STEP_AUTO;
+}
+
+void pt_dstep_forget(struct tgt *t)
+{
+	t->scratch = 0;
+	t->scratch_failed = false;
+	t->scratch_for = 0;
+}
+
+/* ------------------------------------------------------------ decoding */
+
+/* Hardware number (0-15) of a 64- or 32-bit GPR, 16 for rip, -1 for none,
+ * -2 for anything else. */
+static int hwreg(ZydisRegister r)
+{
+	if (r == ZYDIS_REGISTER_NONE) return -1;
+	if (r == ZYDIS_REGISTER_RIP) return 16;
+	if (r >= ZYDIS_REGISTER_RAX && r <= ZYDIS_REGISTER_R15) return (int)(r - ZYDIS_REGISTER_RAX);
+	if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_R15D) return (int)(r - ZYDIS_REGISTER_EAX);
+	return -2;
+}
+
+static int gpr_operand(const ZydisDecodedOperand *o, unsigned *size)
+{
+	if (o->type != ZYDIS_OPERAND_TYPE_REGISTER) return -1;
+	int n = hwreg(o->reg.value);
+	if (n < 0 || n > 15 || (o->size != 64 && o->size != 32)) return -1;
+	*size = o->size / 8;
+	return n;
+}
+
+static int jcc_code(ZydisMnemonic m)
+{
+	static const ZydisMnemonic cc[16] = {
+		ZYDIS_MNEMONIC_JO, ZYDIS_MNEMONIC_JNO, ZYDIS_MNEMONIC_JB, ZYDIS_MNEMONIC_JNB,
+		ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_JNZ, ZYDIS_MNEMONIC_JBE, ZYDIS_MNEMONIC_JNBE,
+		ZYDIS_MNEMONIC_JS, ZYDIS_MNEMONIC_JNS, ZYDIS_MNEMONIC_JP, ZYDIS_MNEMONIC_JNP,
+		ZYDIS_MNEMONIC_JL, ZYDIS_MNEMONIC_JNL, ZYDIS_MNEMONIC_JLE, ZYDIS_MNEMONIC_JNLE,
+	};
+	for (int i = 0; i < 16; i++)
+		if (cc[i] == m) return i;
+	return -1;
+}
+
+/* Simple instructions emulated on the registers.  Returns the kind or 0. */
+static int emulable(const ZydisDecodedInstruction *ins, const ZydisDecodedOperand *op,
+		    struct pt_insn *in)
+{
+	unsigned sz = 0, sz2 = 0;
+	if (ins->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || (ins->attributes & ZYDIS_ATTRIB_HAS_LOCK))
+		return 0;
+	switch (ins->mnemonic) {
+	case ZYDIS_MNEMONIC_LEA:
+		in->dst = (int8_t)gpr_operand(&op[0], &sz);
+		if (in->dst < 0 || op[1].type != ZYDIS_OPERAND_TYPE_MEMORY || ins->address_width != 64) return 0;
+		in->base = (int8_t)hwreg(op[1].mem.base);
+		in->index = (int8_t)hwreg(op[1].mem.index);
+		if (in->base < -1 || in->index < -1 || in->index == 16) return 0;
+		in->scale = op[1].mem.scale ? op[1].mem.scale : 1;
+		in->imm = op[1].mem.disp.has_displacement ? op[1].mem.disp.value : 0;
+		in->size = (uint8_t)sz;
+		return PT_INSN_LEA;
+	case ZYDIS_MNEMONIC_MOV:
+		in->dst = (int8_t)gpr_operand(&op[0], &sz);
+		if (in->dst < 0) return 0;
+		in->size = (uint8_t)sz;
+		if (op[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			in->imm = sz == 8 ? (int64_t)op[1].imm.value.u : (int64_t)(uint32_t)op[1].imm.value.u;
+			return PT_INSN_MOV_RI;
+		}
+		in->src = (int8_t)gpr_operand(&op[1], &sz2);
+		if (in->src < 0 || sz2 != sz) return 0;
+		return PT_INSN_MOV_RR;
+	case ZYDIS_MNEMONIC_ADD:
+	case ZYDIS_MNEMONIC_SUB:
+		in->dst = (int8_t)gpr_operand(&op[0], &sz);
+		if (in->dst < 0 || sz != 8 || op[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE) return 0;
+		in->size = 8;
+		in->imm = op[1].imm.value.s;   /* sign-extended by the decoder */
+		return ins->mnemonic == ZYDIS_MNEMONIC_ADD ? PT_INSN_ADD_RI : PT_INSN_SUB_RI;
+	case ZYDIS_MNEMONIC_PUSH:
+		in->src = (int8_t)gpr_operand(&op[0], &sz);
+		if (in->src < 0 || sz != 8) return 0;
+		in->size = 8;
+		return PT_INSN_PUSH_R;
+	default:
+		return 0;
+	}
+}
+
+/* Rewrite a legacy-encoded rip-relative operand (ModRM mod=00 rm=101) as
+ * [reg+disp32] with reg a low register the instruction does not use. */
+static bool riprel_rewrite(const ZydisDecodedInstruction *ins, const ZydisDecodedOperand *op,
+			   struct pt_insn *in)
+{
+	if (ins->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || !(ins->attributes & ZYDIS_ATTRIB_HAS_MODRM))
+		return false;
+	if (ins->raw.modrm.mod != 0 || ins->raw.modrm.rm != 5) return false;
+	bool used[17] = { false };
+	for (unsigned i = 0; i < ins->operand_count; i++) {
+		const ZydisDecodedOperand *o = &op[i];
+		ZydisRegister regs[3] = { ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE };
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) regs[0] = o->reg.value;
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			regs[0] = o->mem.base;
+			regs[1] = o->mem.index;
+		}
+		for (int k = 0; k < 2; k++) {
+			if (regs[k] == ZYDIS_REGISTER_NONE) continue;
+			ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, regs[k]);
+			int n = hwreg(big);
+			if (n >= 0) used[n] = true;
+		}
+	}
+	static const int cand[] = { 0, 1, 2, 3, 6, 7 };   /* rax rcx rdx rbx rsi rdi */
+	int reg = -1;
+	for (size_t i = 0; i < sizeof cand / sizeof cand[0] && reg < 0; i++)
+		if (!used[cand[i]]) reg = cand[i];
+	if (reg < 0) return false;
+	uint8_t *m = &in->code[ins->raw.modrm.offset];
+	*m = (uint8_t)(0x80 | (*m & 0x38) | reg);       /* mod=10: [reg + disp32] */
+	if (ins->attributes & ZYDIS_ATTRIB_HAS_REX) in->code[ins->raw.rex.offset] &= (uint8_t)~1u;  /* REX.B */
+	in->riprel_reg = (int8_t)reg;
+	return true;
+}
+
+void pt_insn_decode(struct tgt *t, struct pt_bp *bp)
+{
+	struct pt_insn *in = &bp->insn;
+	memset(in, 0, sizeof *in);
+	in->kind = PT_INSN_STOPALL;
+	in->dst = in->src = in->base = in->index = in->riprel_reg = -1;
+	uint8_t buf[15];
+	long n = pt_read_mem(t, bp->addr, buf, sizeof buf);   /* original bytes, other int3s shadowed */
+	if (n <= 0) return;
+	ZydisDecoder dec;
+	ZydisDecodedInstruction ins;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)) ||
+	    !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, buf, (ZyanUSize)n, &ins, op)))
+		return;
+	in->len = ins.length;
+	memset(in->code, 0xcc, sizeof in->code);
+	memcpy(in->code, buf, ins.length);
+
+	switch (ins.meta.category) {
+	case ZYDIS_CATEGORY_SYSCALL:
+	case ZYDIS_CATEGORY_INTERRUPT:
+	case ZYDIS_CATEGORY_SYSTEM:
+		return;                 /* the kernel sees rip: stop-all */
+	default:
+		break;
+	}
+	bool rel_imm = ins.operand_count_visible > 0 && op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+		       op[0].imm.is_relative;
+	int cc = jcc_code(ins.mnemonic);
+	if (rel_imm) {
+		in->imm = op[0].imm.value.s;
+		if (ins.mnemonic == ZYDIS_MNEMONIC_JMP) in->kind = PT_INSN_JMP;
+		else if (ins.mnemonic == ZYDIS_MNEMONIC_CALL) in->kind = PT_INSN_CALL;
+		else if (cc >= 0) {
+			in->kind = PT_INSN_JCC;
+			in->cc = (uint8_t)cc;
+		}
+		return;                 /* loop, jrcxz, xbegin...: stop-all */
+	}
+	if (ins.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR) return;
+	if (ins.mnemonic == ZYDIS_MNEMONIC_RET) {
+		in->imm = ins.operand_count_visible > 0 && op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE ?
+			  (int64_t)op[0].imm.value.u : 0;
+		in->kind = PT_INSN_RET;
+		return;
+	}
+	if (cc >= 0 || ins.mnemonic == ZYDIS_MNEMONIC_JMP || ins.mnemonic == ZYDIS_MNEMONIC_CALL) {
+		if (ins.mnemonic != ZYDIS_MNEMONIC_JMP && ins.mnemonic != ZYDIS_MNEMONIC_CALL) return;
+		in->call_indirect = ins.mnemonic == ZYDIS_MNEMONIC_CALL;   /* near indirect */
+	} else if (ins.meta.category == ZYDIS_CATEGORY_COND_BR || ins.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+		   ins.meta.category == ZYDIS_CATEGORY_CALL || ins.meta.category == ZYDIS_CATEGORY_RET) {
+		return;                 /* some other branch */
+	} else {
+		int k = emulable(&ins, op, in);
+		if (k) {
+			in->kind = (uint8_t)k;
+			return;
+		}
+		in->dst = in->src = in->base = in->index = -1;
+	}
+	bool riprel = false;
+	for (unsigned i = 0; i < ins.operand_count; i++) {
+		if (op[i].type == ZYDIS_OPERAND_TYPE_MEMORY && op[i].mem.base == ZYDIS_REGISTER_RIP) riprel = true;
+		if (op[i].type == ZYDIS_OPERAND_TYPE_MEMORY && op[i].mem.base == ZYDIS_REGISTER_EIP) return;  /* addr32 */
+		if (op[i].type == ZYDIS_OPERAND_TYPE_REGISTER && op[i].reg.value == ZYDIS_REGISTER_RIP &&
+		    !in->call_indirect && ins.mnemonic != ZYDIS_MNEMONIC_JMP)
+			return;             /* reads rip some other way */
+	}
+	if (riprel && !riprel_rewrite(&ins, op, in)) return;
+	in->kind = PT_INSN_DISPLACE;
+}
+
+void pt_insn_invalidate(struct tgt *t, uint64_t addr, size_t len)
+{
+	for (int i = 0; i < t->nbp; i++) {
+		uint64_t a = t->bps[i].addr;
+		if (a + 15 > addr && a < addr + len) t->bps[i].insn.kind = PT_INSN_UNKNOWN;
+	}
+}
+
+/* ------------------------------------------------------------ emulation */
+
+static unsigned long long *gpr(struct user_regs_struct *r, int n)
+{
+	switch (n) {
+	case 0: return &r->rax;
+	case 1: return &r->rcx;
+	case 2: return &r->rdx;
+	case 3: return &r->rbx;
+	case 4: return &r->rsp;
+	case 5: return &r->rbp;
+	case 6: return &r->rsi;
+	case 7: return &r->rdi;
+	case 8: return &r->r8;
+	case 9: return &r->r9;
+	case 10: return &r->r10;
+	case 11: return &r->r11;
+	case 12: return &r->r12;
+	case 13: return &r->r13;
+	case 14: return &r->r14;
+	default: return &r->r15;
+	}
+}
+
+#define FL_CF 0x001ull
+#define FL_PF 0x004ull
+#define FL_AF 0x010ull
+#define FL_ZF 0x040ull
+#define FL_SF 0x080ull
+#define FL_OF 0x800ull
+
+/* rflags after a 64-bit add (sub=false) or sub a, b giving res (Intel SDM
+ * vol. 1, 3.4.3.1). */
+static unsigned long long arith_flags(unsigned long long fl, uint64_t a, uint64_t b, uint64_t res, bool sub)
+{
+	fl &= ~(FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF);
+	if (sub ? a < b : res < a) fl |= FL_CF;
+	if (!__builtin_parity((unsigned)(res & 0xff))) fl |= FL_PF;
+	if ((a ^ b ^ res) & 0x10) fl |= FL_AF;
+	if (res == 0) fl |= FL_ZF;
+	if (res >> 63) fl |= FL_SF;
+	if ((sub ? (a ^ b) & (a ^ res) : ~(a ^ b) & (a ^ res)) >> 63) fl |= FL_OF;
+	return fl;
+}
+
+static bool jcc_taken(unsigned long long f, unsigned cc)
+{
+	bool cf = f & FL_CF, zf = f & FL_ZF, sf = f & FL_SF, of = f & FL_OF, pf = f & FL_PF, v;
+	switch (cc >> 1) {
+	case 0: v = of; break;
+	case 1: v = cf; break;
+	case 2: v = zf; break;
+	case 3: v = cf || zf; break;
+	case 4: v = sf; break;
+	case 5: v = pf; break;
+	case 6: v = sf != of; break;
+	default: v = zf || sf != of; break;
+	}
+	return (cc & 1) ? !v : v;
+}
+
+static void set_dst(struct user_regs_struct *r, const struct pt_insn *in, uint64_t v)
+{
+	*gpr(r, in->dst) = in->size == 8 ? v : (uint32_t)v;   /* 32-bit results zero-extend */
+}
+
+/* 1: done (th's registers and memory as after the instruction), 0: not
+ * here (use the scratch area or stop-all), -errno. */
+static int emulate(struct tgt *t, struct pt_thread *th, const struct pt_insn *in, uint64_t addr)
+{
+	int r = pt_regs_fetch(th);
+	if (r < 0) return r;
+	struct user_regs_struct g = th->regs;
+	uint64_t next = addr + in->len, v, a, b;
+	bool watched = pt_dr_active(t);   /* memory accesses must trigger them for real */
+	switch (in->kind) {
+	case PT_INSN_LEA:
+		v = (uint64_t)in->imm;
+		if (in->base == 16) v += next;
+		else if (in->base >= 0) v += *gpr(&g, in->base);
+		if (in->index >= 0) v += *gpr(&g, in->index) * in->scale;
+		set_dst(&g, in, v);
+		break;
+	case PT_INSN_MOV_RR:
+		set_dst(&g, in, *gpr(&g, in->src));
+		break;
+	case PT_INSN_MOV_RI:
+		set_dst(&g, in, (uint64_t)in->imm);
+		break;
+	case PT_INSN_ADD_RI:
+	case PT_INSN_SUB_RI:
+		a = *gpr(&g, in->dst);
+		b = (uint64_t)in->imm;
+		v = in->kind == PT_INSN_ADD_RI ? a + b : a - b;
+		g.eflags = arith_flags(g.eflags, a, b, v, in->kind == PT_INSN_SUB_RI);
+		*gpr(&g, in->dst) = v;
+		break;
+	case PT_INSN_PUSH_R:
+		if (watched) return 0;
+		v = *gpr(&g, in->src);
+		if (pt_mem_write_raw(t, g.rsp - 8, (uint8_t *)&v, 8) != 8) return 0;   /* let it fault for real */
+		g.rsp -= 8;
+		break;
+	case PT_INSN_JMP:
+		next += (uint64_t)in->imm;
+		break;
+	case PT_INSN_JCC:
+		if (jcc_taken(g.eflags, in->cc)) next += (uint64_t)in->imm;
+		break;
+	case PT_INSN_CALL:
+		if (watched) return 0;
+		v = next;
+		if (pt_mem_write_raw(t, g.rsp - 8, (uint8_t *)&v, 8) != 8) return 0;
+		g.rsp -= 8;
+		next += (uint64_t)in->imm;
+		break;
+	case PT_INSN_RET:
+		if (watched) return 0;
+		if (pt_mem_read_raw(t, g.rsp, (uint8_t *)&v, 8) != 8) return 0;
+		g.rsp += 8 + (uint64_t)in->imm;
+		next = v;
+		break;
+	default:
+		return 0;
+	}
+	g.rip = next;
+	th->regs = g;
+	r = pt_regs_store(th);
+	return r < 0 ? r : 1;
+}
+
+/* ------------------------------------------------------------ scratch page */
+
+/* Map the scratch page: every thread held, th (on a breakpoint, at a
+ * SIGTRAP stop, so no syscall to restart) executes an injected
+ * `syscall` (mmap) at its pc, then its registers and the two bytes go back.
+ * Signals that arrive meanwhile are queued again afterwards. */
+static int scratch_make(struct tgt *t, pid_t tid)
+{
+	int r = pt_hold_all(t);
+	struct pt_thread *th = pt_thread_find(t, tid);
+	if (r < 0 || !th || !th->kstopped || th->pending || th->exiting || t->exited || t->vforks) {
+		pt_release(t);
+		return r < 0 ? r : -EAGAIN;
+	}
+	r = pt_regs_fetch(th);
+	if (r < 0) {
+		pt_release(t);
+		return r;
+	}
+	struct user_regs_struct save = th->regs;
+	uint8_t old[2], sc[2] = { 0x0f, 0x05 };
+	if (pt_mem_read_raw(t, save.rip, old, 2) != 2 || pt_mem_write_raw(t, save.rip, sc, 2) != 2) {
+		pt_release(t);
+		return -EIO;
+	}
+	th->regs.rax = SYS_mmap;
+	th->regs.orig_rax = ~0ull;
+	th->regs.rdi = 0;
+	th->regs.rsi = 4096;
+	th->regs.rdx = PROT_READ | PROT_EXEC;
+	th->regs.r10 = MAP_PRIVATE | MAP_ANONYMOUS;
+	th->regs.r8 = ~0ull;
+	th->regs.r9 = 0;
+	r = pt_regs_store(th);
+	int sigs[8], ns = 0;
+	bool done = false, gone = false;
+	for (int tries = 0; r == 0 && tries < 32 && !done; tries++) {
+		if (ptrace(PTRACE_SINGLESTEP, tid, 0L, 0L) < 0) {
+			r = -errno;
+			break;
+		}
+		int st;
+		pid_t w;
+		do w = waitpid(tid, &st, __WALL); while (w < 0 && errno == EINTR);
+		if (w < 0) {
+			r = -errno;
+			break;
+		}
+		int ev = (unsigned)st >> 16, sig = WIFSTOPPED(st) ? WSTOPSIG(st) : 0;
+		if (!WIFSTOPPED(st) || ev == PTRACE_EVENT_EXIT) {
+			pt_handle_status(t, tid, st);   /* dying: the normal path takes it */
+			gone = true;
+			r = -ESRCH;
+			break;
+		}
+		if (ev == 0 && sig == SIGTRAP) done = true;
+		else if (ev == 0 && ns < 8) sigs[ns++] = sig;   /* not delivered: give it back below */
+	}
+	uint64_t page = 0;
+	if (done) {
+		struct user_regs_struct after;
+		if (ptrace(PTRACE_GETREGS, tid, 0L, &after) == 0) page = after.rax;
+	}
+	pt_mem_write_raw(t, save.rip, old, 2);
+	if (!gone) {
+		th->regs = save;
+		th->regs_valid = true;
+		if (pt_regs_store(th) < 0 && r == 0) r = -EIO;
+		for (int i = 0; i < ns; i++) syscall(SYS_tgkill, t->pid, tid, sigs[i]);
+	}
+	pt_release(t);
+	if (r < 0) return r;
+	if (!done || page == 0 || page > (uint64_t)-4096) return -ENOMEM;
+	t->scratch = page;
+	t->scratch_for = 0;
+	return 0;
+}
+
+/* ------------------------------------------------------------ displaced step */
+
+/* Is a watchpoint/hw-breakpoint stop of th queued (its instruction ran)? */
+static bool watch_queued(struct tgt *t, pid_t tid)
+{
+	for (int i = 0; i < t->qn; i++)
+		if (t->q[i].tid == tid && t->q[i].kind == TGT_EV_STOPPED &&
+		    (t->q[i].reason == TGT_REASON_WATCH || t->q[i].reason == TGT_REASON_RWATCH ||
+		     t->q[i].reason == TGT_REASON_AWATCH || t->q[i].reason == TGT_REASON_HWBREAK))
+			return true;
+	return false;
+}
+
+/* Bring th's registers back from the scratch area s.  executed: the copy
+ * ran.  Nothing to do if the image changed meanwhile (another thread
+ * exec'd: th's tid now runs the new program). */
+static void map_back(struct tgt *t, struct pt_thread *th, const struct pt_insn *in, uint64_t addr,
+		     uint64_t s, unsigned long long saved, bool executed)
+{
+	if (t->scratch != s || pt_regs_fetch(th) < 0) return;
+	struct user_regs_struct *g = &th->regs;
+	uint64_t end = s + in->len;
+	if (in->riprel_reg >= 0) *gpr(g, in->riprel_reg) = saved;
+	if (!executed) {
+		if (g->rip == s) g->rip = addr;
+	} else {
+		if (in->call_indirect) {
+			uint64_t ra = 0, fixed = addr + in->len;
+			if (pt_mem_read_raw(t, g->rsp, (uint8_t *)&ra, 8) == 8 && ra == end)
+				pt_mem_write_raw(t, g->rsp, (uint8_t *)&fixed, 8);
+		}
+		if (g->rip == end) g->rip = addr + in->len;
+	}
+	pt_regs_store(th);
+}
+
+static int displaced(struct tgt *t, struct pt_thread *th, const struct pt_insn *in, uint64_t addr)
+{
+	pid_t tid = th->tid;
+	if (!t->scratch) {
+		if (t->scratch_failed || t->vforks || pt_vfork_waiting(t, false)) return PT_DSTEP_FALLBACK;
+		int r = scratch_make(t, tid);
+		th = pt_thread_find(t, tid);
+		if (!th || !th->kstopped || th->pending || th->exiting || t->exited)
+			return r == -ECHILD && t->exited ? 0 : (r < 0 && r != -EAGAIN && r != -ESRCH ? r : 0);
+		if (r < 0) {
+			if (r != -EAGAIN) t->scratch_failed = true;
+			return PT_DSTEP_FALLBACK;
+		}
+	}
+	uint64_t s = t->scratch;
+	if (t->scratch_for != addr || memcmp(t->scratch_code, in->code, PT_SCRATCH_LEN) != 0) {
+		if (pt_mem_write_raw(t, s, in->code, PT_SCRATCH_LEN) != PT_SCRATCH_LEN) return PT_DSTEP_FALLBACK;
+		t->scratch_for = addr;
+		memcpy(t->scratch_code, in->code, PT_SCRATCH_LEN);
+	}
+	int r = pt_regs_fetch(th);
+	if (r < 0) return r;
+	unsigned long long saved = 0;
+	if (in->riprel_reg >= 0) {
+		saved = *gpr(&th->regs, in->riprel_reg);
+		*gpr(&th->regs, in->riprel_reg) = addr + in->len;
+	}
+	th->regs.rip = s;
+	if ((r = pt_regs_store(th)) < 0) return r;
+
+	bool user_step = th->stepping, at_orig = false;
+	th->stepping = true;
+	th->stepping_over = true;
+	th->step_done = false;
+	/* As in the stop-all method (pt_step.c): signals wait until the
+	 * instruction has run; one the instruction raises itself is delivered
+	 * at once -- at the original address. */
+	int deferred = th->deliver_sig;
+	th->deliver_sig = 0;
+	t->hold++;          /* nothing restarts th behind our back */
+	r = pt_restart(t, th);
+	while (r == 0) {
+		r = pt_wait_one(t, tid, true);
+		if (r < 0) break;
+		r = 0;
+		th = pt_thread_find(t, tid);
+		if (!th || th->step_done || th->exiting) break;
+		if (th->pending) {
+			int i = t->qn - 1;
+			if (!deferred || i < 0 || t->q[i].tid != tid || t->q[i].kind != TGT_EV_STOPPED ||
+			    t->q[i].reason != TGT_REASON_SIGNAL || t->q[i].sig != deferred)
+				break;
+			pt_queue_remove(t, i);   /* the fault again: deliver it now, from addr */
+			th->pending = false;
+			map_back(t, th, in, addr, s, saved, false);
+			at_orig = true;
+			th->deliver_sig = deferred;
+			deferred = 0;
+		} else if (th->deliver_sig && th->kstopped) {
+			if (!deferred) deferred = th->deliver_sig;
+			else if (th->deliver_sig != deferred)
+				syscall(SYS_tgkill, t->pid, tid, th->deliver_sig);   /* requeue */
+			th->deliver_sig = 0;
+		}
+		if (th->kstopped) r = pt_restart(t, th);  /* passed signal, spurious stop */
+	}
+	pt_release(t);
+	th = pt_thread_find(t, tid);
+	if (deferred && th) {
+		if (th->deliver_sig && th->deliver_sig != deferred)
+			syscall(SYS_tgkill, t->pid, tid, th->deliver_sig);
+		th->deliver_sig = deferred;
+	}
+	int done = 0;
+	if (th) {
+		bool executed = !at_orig && (th->step_done || watch_queued(t, tid));
+		if (th->kstopped && !th->exiting && !at_orig) map_back(t, th, in, addr, s, saved, executed);
+		th->stepping = user_step;
+		th->stepping_over = false;
+		if (th->step_done) {
+			th->at_bp = false;
+			done = 1;
+		} else if (!executed && !at_orig && t->scratch == s) {
+			th->at_bp = true;    /* still on the breakpoint: step over it next time */
+			th->bp_addr = addr;
+		}
+		th->step_done = false;
+	}
+	t->stats.displaced++;
+	if (r == -ECHILD && t->exited) r = 0;
+	return r < 0 ? r : done;
+}
+
+int pt_dstep(struct tgt *t, struct pt_thread *th, struct pt_bp *bp)
+{
+	if (bp->insn.kind == PT_INSN_UNKNOWN) pt_insn_decode(t, bp);
+	struct pt_insn in = bp->insn;    /* bp may move while we wait */
+	uint64_t addr = bp->addr;
+	switch (in.kind) {
+	case PT_INSN_STOPALL:
+	case PT_INSN_UNKNOWN:
+		return PT_DSTEP_FALLBACK;
+	case PT_INSN_DISPLACE:
+		break;
+	default:
+		if (t->step_mode == PT_STEP_AUTO) {
+			int r = emulate(t, th, &in, addr);
+			if (r < 0) return r;
+			if (r == 1) {
+				th->at_bp = false;
+				t->stats.emulated++;
+				return 1;
+			}
+		}
+		/* Relative branches depend on where they run; the rest of the
+		 * emulated kinds do not (a rip-based lea's copy would). */
+		if (in.kind == PT_INSN_JMP || in.kind == PT_INSN_JCC || in.kind == PT_INSN_CALL ||
+		    (in.kind == PT_INSN_LEA && in.base == 16)) {
+			if (t->step_mode == PT_STEP_AUTO) return PT_DSTEP_FALLBACK;
+			int r = emulate(t, th, &in, addr);   /* DISPLACE mode: still emulated */
+			if (r == 1) {
+				th->at_bp = false;
+				t->stats.emulated++;
+				return 1;
+			}
+			return r < 0 ? r : PT_DSTEP_FALLBACK;
+		}
+		break;
+	}
+	return displaced(t, th, &in, addr);
+}

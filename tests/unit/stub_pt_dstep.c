@@ -1,0 +1,365 @@
+/* stub_pt_dstep.c — stepping over breakpoints without stopping the world
+ * (stub/pt_dstep.c: emulation and displaced stepping; issue 6).
+ *
+ * White-box: the test sets the backend's step mode itself (struct tgt,
+ * pt_int.h) and reads its counters.
+ * - Instruction classes: tests/targets/c/pt_dstep.c "sites" has one
+ *   breakpoint per class (push, mov reg/imm, sub/add rsp, lea, rip-relative
+ *   load/store/cmp/SSE, imul, jcc taken/not, jmp, call rel/reg/mem, ret, pop,
+ *   syscall, leave).  At each hit the thread is single-stepped over it; the
+ *   registers and the top of the stack afterwards must equal those of the
+ *   stop-all method (the original byte back in, a real hardware single-step),
+ *   in "auto" (emulate + displace) and "displace" (no emulation) mode, and
+ *   the program's own checks pass.
+ * - Exact counts, threads: "hot 4 N" with breakpoints on a displaced
+ *   (rip-relative `lock incq`) and an emulated (`push %rbp`) first
+ *   instruction, resuming only the thread that hit: every call is reported,
+ *   and the backend never stopped the other threads (no hold but the one
+ *   that maps the scratch page, no stop-all step-over).
+ * - Go: pt_gohot (3200 main.hot calls, SIGURG passed), one-thread resume:
+ *   exact, in every mode.  The wall time per hit of each mode is printed
+ *   (figures in /tmp/gotap-notes/dstep.md).
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <time.h>
+
+#include "../lib/check.h"
+#include "stub_pt_util.h"
+#include "pt_int.h"
+
+static const struct tgt_ops *ops = &pt_ops;
+
+static const char *const mode_name[] = { "auto", "displace", "stopall" };
+
+static const char *const sites[] = {
+	"ds_s_push", "ds_s_movrr", "ds_s_sub", "ds_s_movri", "ds_s_movri32", "ds_s_lea", "ds_s_lea32",
+	"ds_s_learip", "ds_s_load", "ds_s_load9", "ds_s_addrip", "ds_s_cmprip", "ds_s_store", "ds_s_sse",
+	"ds_s_imul", "ds_s_addrsp", "ds_s_jz_not", "ds_s_jz_taken", "ds_s_jmp", "ds_s_call", "ds_s_ret",
+	"ds_s_callr", "ds_s_callm", "ds_s_jmpr", "ds_s_pop", "ds_s_syscall", "ds_s_leave",
+};
+#define NSITES ((int)(sizeof sites / sizeof sites[0]))
+
+struct rec {
+	int hits;                          /* ds_s_ret is hit three times: the last one is kept */
+	struct user_regs_struct after;
+	uint64_t stack[2];                 /* [rsp], [rsp+8] after the step */
+	struct user_fpregs_struct fp;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct tgt *launch(const char *prog, char *const *args, enum pt_step_mode m, pid_t *pid)
+{
+	struct tgt *t = ops->create();
+	if (!t) return NULL;
+	t->step_mode = m;
+	char *argv[8] = { (char *)prog };
+	for (int i = 0; args[i] && i < 6; i++) argv[i + 1] = args[i];
+	/* The same environment every time: the stacks of the runs compared
+	 * must be at the same addresses. */
+	static char *envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+	struct tgt_launch_opts o = { .argv = argv, .envp = envp, .disable_aslr = true };
+	fflush(stdout);
+	int save = dup(1), nul = open("/dev/null", O_WRONLY);
+	if (save < 0 || nul < 0 || dup2(nul, 1) < 0) return NULL;
+	int r = ops->launch(t, &o, pid);
+	dup2(save, 1);
+	close(save);
+	close(nul);
+	if (r < 0) {
+		ops->destroy(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Run "sites" in mode m, stepping over every breakpoint with a STEP resume.
+ * Returns the exit status (-1 on trouble). */
+static int run_sites(const char *prog, enum pt_step_mode m, struct rec *rec, unsigned long *stats)
+{
+	pid_t pid;
+	char name[160];
+	struct tgt *t = launch(prog, (char *[]){ "sites", NULL }, m, &pid);
+	snprintf(name, sizeof name, "sites %s: launch", mode_name[m]);
+	CHECK(name, t != NULL);
+	if (!t) return -1;
+	uint64_t addr[NSITES];
+	bool ins = true;
+	for (int i = 0; i < NSITES; i++) {
+		addr[i] = ptu_sym(pid, prog, sites[i]);
+		ins &= addr[i] && ops->insert_bp(t, TGT_BP_SW, addr[i], 1) == 0;
+	}
+	snprintf(name, sizeof name, "sites %s: %d breakpoints", mode_name[m], NSITES);
+	CHECK(name, ins);
+	bool pass[65] = { false };
+	pass[SIGURG] = true;
+	ops->set_pass_signals(t, pass);
+	struct tgt_event ev = { 0 };
+	int bad = 0, status = -1;
+	int r = ops->resume(t, -1, TGT_RESUME_CONT, 0);
+	while (r == 0 && ptu_wait(ops, t, &ev, 20000) == 1) {
+		if (ev.kind == TGT_EV_EXITED) {
+			status = ev.status;
+			break;
+		}
+		if (ev.kind != TGT_EV_STOPPED || ev.reason != TGT_REASON_SWBREAK) {
+			printf("# %s: unexpected event %d reason %d sig %d\n", mode_name[m], ev.kind, ev.reason, ev.sig);
+			bad++;
+			break;
+		}
+		int k = 0;
+		while (k < NSITES && addr[k] != ev.addr) k++;
+		if (k == NSITES) { bad++; break; }
+		pid_t tid = ev.tid;
+		struct user_regs_struct before;
+		ptrace(PTRACE_GETREGS, tid, 0L, &before);
+		/* A signal arrives while the thread steps over: a passed one
+		 * (SIGURG) waits until the instruction has run; a reported one
+		 * (SIGWINCH) is reported with the thread back at the breakpoint,
+		 * registers untouched, and delivered after the step. */
+		bool urg = strcmp(sites[k], "ds_s_load") == 0 || strcmp(sites[k], "ds_s_callm") == 0;
+		bool winch = strcmp(sites[k], "ds_s_store") == 0 || strcmp(sites[k], "ds_s_imul") == 0;
+		if (urg || winch) syscall(SYS_tgkill, pid, tid, urg ? SIGURG : SIGWINCH);
+		r = ops->resume(t, tid, TGT_RESUME_STEP, 0);
+		if (winch) {
+			struct user_regs_struct at;
+			r = r ? r : ptu_wait(ops, t, &ev, 20000) != 1;
+			ptrace(PTRACE_GETREGS, tid, 0L, &at);
+			snprintf(name, sizeof name, "sites %s: %s: SIGWINCH reported at the breakpoint, registers as before",
+				 mode_name[m], sites[k]);
+			CHECK(name, r == 0 && ev.kind == TGT_EV_STOPPED && ev.reason == TGT_REASON_SIGNAL &&
+			      ev.sig == SIGWINCH && memcmp(&at, &before, sizeof at) == 0);
+			r = ops->resume(t, tid, TGT_RESUME_STEP, SIGWINCH);
+		}
+		if (r || ptu_wait(ops, t, &ev, 20000) != 1 || ev.kind != TGT_EV_STOPPED ||
+		    ev.reason != TGT_REASON_STEP || ev.tid != tid) {
+			printf("# %s: %s: no step event (%d %d)\n", mode_name[m], sites[k], ev.kind, ev.reason);
+			bad++;
+			break;
+		}
+		struct rec *x = &rec[k];
+		x->hits++;
+		ptrace(PTRACE_GETREGS, tid, 0L, &x->after);
+		ptrace(PTRACE_GETFPREGS, tid, 0L, &x->fp);
+		ops->read_mem(t, x->after.rsp, (uint8_t *)x->stack, sizeof x->stack);
+		r = ops->resume(t, -1, TGT_RESUME_CONT, 0);
+	}
+	stats[0] = t->stats.emulated;
+	stats[1] = t->stats.displaced;
+	stats[2] = t->stats.stopall;
+	stats[3] = t->stats.holds;
+	ops->destroy(t);
+	return bad ? -1 : status;
+}
+
+#define NREG (sizeof(struct user_regs_struct) / sizeof(unsigned long long))
+
+static void test_sites(const char *prog)
+{
+	static const char *const regname[NREG] = {
+		"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx",
+		"rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base",
+		"ds", "es", "fs", "gs",
+	};
+	struct rec ref[NSITES], got[NSITES];
+	unsigned long st[4];
+	memset(ref, 0, sizeof ref);
+	int s = run_sites(prog, PT_STEP_STOPALL, ref, st);
+	CHECK("sites stopall (reference): program checks pass, exit 0", s == 0);
+	CHECK("sites stopall: every step-over by stop-all", st[0] == 0 && st[1] == 0 && st[2] >= (unsigned long)NSITES);
+	for (enum pt_step_mode m = PT_STEP_AUTO; m <= PT_STEP_DISPLACE; m++) {
+		char name[160];
+		memset(got, 0, sizeof got);
+		s = run_sites(prog, m, got, st);
+		snprintf(name, sizeof name, "sites %s: program checks pass, exit 0", mode_name[m]);
+		CHECK(name, s == 0);
+		printf("# %s: emulated %lu displaced %lu stopall %lu holds %lu\n", mode_name[m], st[0], st[1],
+		       st[2], st[3]);
+		int mism = 0;
+		for (int k = 0; k < NSITES; k++) {
+			unsigned long long *a = (unsigned long long *)&ref[k].after;
+			unsigned long long *b = (unsigned long long *)&got[k].after;
+			bool same = ref[k].hits == got[k].hits && ref[k].hits > 0;
+			for (size_t i = 0; i < NREG; i++) {
+				unsigned long long mask = i == 18 ? ~0x10100ull : ~0ull;   /* eflags: TF, RF */
+				if (i == 10 && strcmp(sites[k], "ds_s_syscall") == 0) mask = 0;  /* getpid */
+				if ((a[i] & mask) != (b[i] & mask)) {
+					printf("# %s %s: %s %#llx, stop-all gives %#llx\n", mode_name[m], sites[k],
+					       regname[i], b[i], a[i]);
+					same = false;
+				}
+			}
+			if (memcmp(ref[k].stack, got[k].stack, sizeof ref[k].stack) != 0) {
+				printf("# %s %s: stack top %#lx %#lx, stop-all gives %#lx %#lx\n", mode_name[m],
+				       sites[k], got[k].stack[0], got[k].stack[1], ref[k].stack[0], ref[k].stack[1]);
+				same = false;
+			}
+			if (memcmp(ref[k].fp.xmm_space, got[k].fp.xmm_space, 16) != 0) {
+				printf("# %s %s: xmm0 differs\n", mode_name[m], sites[k]);
+				same = false;
+			}
+			if (!same) mism++;
+		}
+		snprintf(name, sizeof name, "sites %s: registers and stack after each of %d step-overs as native",
+			 mode_name[m], NSITES);
+		CHECK(name, mism == 0);
+		/* Only the syscall takes the stop-all path; the scratch page is
+		 * mapped once (the only hold). */
+		snprintf(name, sizeof name, "sites %s: one stop-all (the syscall), one hold", mode_name[m]);
+		CHECK(name, st[2] == 1 && st[3] == 2);
+		if (m == PT_STEP_AUTO) {
+			CHECK("sites auto: both emulated and displaced instructions", st[0] >= 15 && st[1] >= 8);
+		} else {
+			/* relative branches and the rip-relative lea are always emulated */
+			CHECK("sites displace: only relative branches and lea rip emulated", st[0] == 5);
+		}
+	}
+}
+
+/* A breakpoint on an instruction that faults: the step over it reports
+ * SIGSEGV at the breakpoint's address; delivered, the program's handler sees
+ * that address as the interrupted rip (never the scratch copy's). */
+static void test_fault(const char *prog, enum pt_step_mode m)
+{
+	char name[160];
+	pid_t pid;
+	struct tgt *t = launch(prog, (char *[]){ "fault", NULL }, m, &pid);
+	snprintf(name, sizeof name, "fault %s: launch", mode_name[m]);
+	CHECK(name, t != NULL);
+	if (!t) return;
+	uint64_t a = ptu_sym(pid, prog, "ds_s_fault");
+	struct tgt_event ev = { 0 };
+	int r = a && ops->insert_bp(t, TGT_BP_SW, a, 1) == 0 ? 0 : -1;
+	r = r ? r : ops->resume(t, -1, TGT_RESUME_CONT, 0);
+	r = r ? r : ptu_wait(ops, t, &ev, 20000) != 1;
+	snprintf(name, sizeof name, "fault %s: hit", mode_name[m]);
+	CHECK(name, r == 0 && ev.reason == TGT_REASON_SWBREAK && ev.addr == a);
+	r = r ? r : ops->resume(t, -1, TGT_RESUME_CONT, 0);
+	r = r ? r : ptu_wait(ops, t, &ev, 20000) != 1;
+	struct user_regs_struct g = { 0 };
+	ptrace(PTRACE_GETREGS, ev.tid, 0L, &g);
+	snprintf(name, sizeof name, "fault %s: SIGSEGV reported at the breakpoint", mode_name[m]);
+	CHECK(name, r == 0 && ev.kind == TGT_EV_STOPPED && ev.reason == TGT_REASON_SIGNAL && ev.sig == SIGSEGV &&
+	      g.rip == a);
+	r = r ? r : ops->resume(t, ev.tid, TGT_RESUME_CONT, SIGSEGV);
+	while (r == 0 && ptu_wait(ops, t, &ev, 20000) == 1 && ev.kind == TGT_EV_STOPPED) {
+		printf("# fault: stop reason %d sig %d\n", ev.reason, ev.sig);
+		r = ops->resume(t, -1, TGT_RESUME_CONT, 0);
+	}
+	snprintf(name, sizeof name, "fault %s: handler saw rip = the breakpoint, exit 0", mode_name[m]);
+	CHECK(name, ev.kind == TGT_EV_EXITED && ev.status == 0);
+	ops->destroy(t);
+}
+
+/* One-thread resume loop (the hitting thread only) over breakpoints at
+ * bp[0..nbp); SIGURG passed.  Returns hits; *ev is the last event. */
+static int hit_loop(struct tgt *t, const uint64_t *bp, int nbp, struct tgt_event *ev, int *other)
+{
+	int hits = 0;
+	bool pass[65] = { false };
+	pass[SIGURG] = true;
+	ops->set_pass_signals(t, pass);
+	*other = 0;
+	int r = ops->resume(t, -1, TGT_RESUME_CONT, 0);
+	while (r == 0 && ptu_wait(ops, t, ev, 30000) == 1) {
+		if (ev->kind != TGT_EV_STOPPED) break;
+		bool mine = false;
+		for (int i = 0; i < nbp; i++) mine |= ev->reason == TGT_REASON_SWBREAK && ev->addr == bp[i];
+		if (mine) hits++;
+		else {
+			(*other)++;
+			printf("# stop: reason %d sig %d\n", ev->reason, ev->sig);
+		}
+		r = ops->resume(t, ev->tid, TGT_RESUME_CONT, 0);
+	}
+	return hits;
+}
+
+static void test_hot_threads(const char *prog, enum pt_step_mode m)
+{
+	char name[160];
+	pid_t pid;
+	const int T = 4, N = 500;
+	struct tgt *t = launch(prog, (char *[]){ "hot", "4", "500", NULL }, m, &pid);
+	snprintf(name, sizeof name, "hot threads %s: launch", mode_name[m]);
+	CHECK(name, t != NULL);
+	if (!t) return;
+	uint64_t bp[2] = { ptu_sym(pid, prog, "ds_hot_rip"), ptu_sym(pid, prog, "ds_hot_c") };
+	CHECK("hot threads: breakpoints", bp[0] && bp[1] && ops->insert_bp(t, TGT_BP_SW, bp[0], 1) == 0 &&
+	      ops->insert_bp(t, TGT_BP_SW, bp[1], 1) == 0);
+	struct tgt_event ev = { 0 };
+	int other;
+	double t0 = now_s();
+	int hits = hit_loop(t, bp, 2, &ev, &other);
+	double dt = now_s() - t0;
+	snprintf(name, sizeof name, "hot threads %s: %d hits, program counted the same, exit 0", mode_name[m],
+		 2 * T * N);
+	CHECK(name, hits == 2 * T * N && other == 0 && ev.kind == TGT_EV_EXITED && ev.status == 0);
+	if (hits != 2 * T * N) printf("# hits %d other %d\n", hits, other);
+	printf("# hot threads %s: %d hits in %.3f s = %.1f us/hit (emulated %lu displaced %lu stopall %lu holds %lu)\n",
+	       mode_name[m], hits, dt, dt * 1e6 / (hits ? hits : 1), t->stats.emulated, t->stats.displaced,
+	       t->stats.stopall, t->stats.holds);
+	if (m != PT_STEP_STOPALL) {
+		snprintf(name, sizeof name, "hot threads %s: the other threads never stopped (1 hold: scratch page)",
+			 mode_name[m]);
+		CHECK(name, t->stats.stopall == 0 && t->stats.holds == 1);
+	}
+	ops->destroy(t);
+}
+
+static void test_go(const char *prog, enum pt_step_mode m)
+{
+	char name[160];
+	pid_t pid;
+	struct tgt *t = launch(prog, (char *[]){ NULL }, m, &pid);
+	snprintf(name, sizeof name, "go hot %s: launch", mode_name[m]);
+	CHECK(name, t != NULL);
+	if (!t) return;
+	uint64_t hot = ptu_sym(pid, prog, "main.hot");
+	CHECK("go hot: breakpoint on main.hot", hot && ops->insert_bp(t, TGT_BP_SW, hot, 1) == 0);
+	struct tgt_event ev = { 0 };
+	int other;
+	double t0 = now_s();
+	int hits = hit_loop(t, &hot, 1, &ev, &other);
+	double dt = now_s() - t0;
+	snprintf(name, sizeof name, "go hot %s: 3200 hits, SIGURG passed, exit 0", mode_name[m]);
+	CHECK(name, hits == 3200 && other == 0 && ev.kind == TGT_EV_EXITED && ev.status == 0);
+	if (hits != 3200) printf("# hits %d other %d\n", hits, other);
+	printf("# go hot %s: %d hits in %.3f s = %.1f us/hit (emulated %lu displaced %lu stopall %lu holds %lu)\n",
+	       mode_name[m], hits, dt, dt * 1e6 / (hits ? hits : 1), t->stats.emulated, t->stats.displaced,
+	       t->stats.stopall, t->stats.holds);
+	if (m != PT_STEP_STOPALL) {
+		snprintf(name, sizeof name, "go hot %s: no stop-all step-over", mode_name[m]);
+		CHECK(name, t->stats.stopall == 0 && t->stats.holds <= 1);
+	}
+	ops->destroy(t);
+}
+
+int main(void)
+{
+	static char prog[PATH_MAX], goprog[PATH_MAX];
+	const char *p = ptu_target("pt_dstep");
+	if (!p || !realpath(p, prog)) {
+		printf("FAIL: build pt_dstep\n");
+		return 1;
+	}
+	test_sites(prog);
+	for (enum pt_step_mode m = PT_STEP_AUTO; m <= PT_STEP_STOPALL; m++) test_fault(prog, m);
+	for (enum pt_step_mode m = PT_STEP_AUTO; m <= PT_STEP_STOPALL; m++) test_hot_threads(prog, m);
+	p = ptu_target("pt_gohot");
+	if (p && realpath(p, goprog)) {
+		for (enum pt_step_mode m = PT_STEP_AUTO; m <= PT_STEP_STOPALL; m++) test_go(goprog, m);
+	} else {
+		SKIP("go hot", "cannot build tests/targets/go/pt_gohot.go");
+	}
+	return check_done();
+}
