@@ -1,0 +1,192 @@
+/* session.h — one gdb client connection served by gotap-stub.
+ *
+ * The session owns the protocol state (ack mode, selected threads, the stop
+ * being reported, pending stops) and runs the event loop: poll() on the
+ * client and on the backend's event fd, feed bytes to the RSP parser,
+ * dispatch packets through the handler table (handlers.h), and turn backend
+ * events into stop replies.
+ *
+ * Policy is all-stop (GDB manual E.10 "Remote Non-Stop" describes the other
+ * mode; the loop keeps stop handling in one place, stub_session_on_event(),
+ * so a non-stop variant can be added there): when any thread reports a
+ * stop, every other thread is stopped before gdb hears of it; further stops
+ * that happened meanwhile stay pending and are reported on the next resume
+ * instead of resuming (as gdbserver does), except a pending breakpoint hit
+ * whose breakpoint gdb has removed since: that one is discarded and the
+ * thread simply executes the instruction again.
+ */
+#ifndef GOTAP_STUB_SESSION_H
+#define GOTAP_STUB_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rsp.h"
+#include "target.h"
+#include "transport.h"
+
+/* Options from the command line that the session needs. */
+struct stub_config {
+	bool multi;                /* --multi: vRun allowed, stay up without a process */
+	bool once;                 /* --once: exit after the first client leaves */
+	bool debug;                /* --debug: packet log on stderr */
+	bool disable_aslr;         /* default true, as gdb/gdbserver */
+	bool allow_host_io;        /* vFile may open any file */
+	char *const *argv;         /* program and arguments for launch / empty vRun */
+	char *const *wrapper;      /* --wrapper CMD... -- or NULL */
+	const char *disabled;      /* --disable-packet list (comma separated) or NULL */
+};
+
+#define STUB_MAX_PENDING 256
+#define STUB_MAX_VFILE 16
+#define STUB_MAX_NSMAP 1024
+#define STUB_REPLY_CAP (2 * RSP_PACKET_SIZE + 256)
+
+enum stub_run_state {
+	STUB_NOPROC,      /* no process (before vRun/vAttach, after exit) */
+	STUB_STOPPED,     /* all threads stopped, gdb may send anything */
+	STUB_RUNNING,     /* resumed, a stop reply is owed */
+};
+
+/* How the session ended (stub_session_run's result). */
+enum stub_end {
+	STUB_END_DISCONNECT,   /* client went away (after D/k or not) */
+	STUB_END_EXIT,         /* monitor exit, or signal: the stub should quit */
+};
+
+struct stub_session {
+	const struct stub_config *cfg;
+	const struct tgt_ops *ops;
+	struct tgt *tgt;
+	struct stub_transport *tr;
+
+	struct rsp_parser parser;
+	uint8_t *rx;               /* RSP_PACKET_SIZE receive buffer */
+	char *reply;               /* STUB_REPLY_CAP reply payload buffer */
+	uint8_t *frame;            /* framed reply */
+	size_t frame_cap, frame_len;
+
+	bool noack;                /* after QStartNoAckMode */
+	bool extended;             /* after '!' */
+	bool mp;                   /* client said multiprocess+ (we always offer it) */
+	bool c_swbreak, c_hwbreak; /* client accepts swbreak:/hwbreak: stop reasons */
+	bool c_exec;               /* client accepts exec: stop replies (exec-events+) */
+	bool quit;                 /* monitor exit */
+	bool debug;                /* packet log (--debug, monitor set debug) */
+	bool disconnect;           /* end the connection after the current reply */
+
+	enum stub_run_state state;
+	pid_t pid;
+	pid_t gthread;             /* Hg: 0 any, -1 all, else tid */
+	pid_t cthread;             /* Hc */
+	bool interrupting;         /* ^C received while running */
+	bool have_last;            /* last reported stop, for '?' */
+	struct tgt_event last;
+
+	struct tgt_event pending[STUB_MAX_PENDING];
+	int npending;
+
+	uint64_t *swbps;           /* addresses of inserted Z0 breakpoints */
+	size_t nswbps, capswbps;
+
+	bool pass[65];             /* QPassSignals, host numbering */
+	bool program[65];          /* QProgramSignals */
+	bool program_set;
+
+	/* qfThreadInfo/qsThreadInfo iteration */
+	struct tgt_thread_info *threads;
+	int nthreads, thread_next;
+
+	/* documents served in pieces by qXfer (rebuilt when offset is 0) */
+	char *xdoc;
+	size_t xdoc_len, xdoc_cap;
+	int xdoc_tag;              /* which object xdoc holds (handlers' choice), 0 none */
+
+	/* vFile */
+	int vfd[STUB_MAX_VFILE];
+	pid_t vfs_pid;             /* vFile:setfs: 0 = our files, else the target's view */
+
+	/* PID namespace of the target (stub_ns_out/in): 0 unknown, 1 ours, 2 another */
+	int pidns;
+	struct stub_nsid { pid_t host, ns; } nsmap[STUB_MAX_NSMAP];
+	int nnsmap;
+
+	/* QSetWorkingDir / QDisableRandomization for later vRun */
+	char *cwd;
+	bool disable_aslr;
+};
+
+/* Set up s for cfg/ops/tgt and client tr (allocates buffers).  pid is the
+ * process already launched/attached (0 for none).  Returns 0 or -ENOMEM. */
+int stub_session_init(struct stub_session *s, const struct stub_config *cfg,
+		      const struct tgt_ops *ops, struct tgt *tgt,
+		      struct stub_transport *tr, pid_t pid);
+void stub_session_free(struct stub_session *s);
+
+/* Serve the client until it disconnects, `monitor exit`, or *stop_flag
+ * becomes non-zero (a signal handler sets it).  Does not close tr or touch
+ * the process on return: see stub_session_cleanup(). */
+enum stub_end stub_session_run(struct stub_session *s, volatile int *stop_flag);
+
+/* Lifecycle safety: remove every breakpoint and watchpoint gdb left, then
+ * detach an attached process or kill a launched one.  No-op without process. */
+void stub_session_cleanup(struct stub_session *s);
+
+/* Before detaching: re-queue the signals of pending stops gdb never saw,
+ * and the last reported signal if gdb passes it to the program. */
+void stub_hand_back_signals(struct stub_session *s);
+
+/* --- shared by session.c and session_stop.c ------------------------------ */
+
+/* Record ev as the stop gdb now knows (state, current thread, exit message). */
+void stub_note_stop(struct stub_session *s, const struct tgt_event *ev);
+/* Send the stop reply for ev and record it. */
+void stub_report(struct stub_session *s, const struct tgt_event *ev);
+/* Queue a backend event that is not reported now (ignores bookkeeping events). */
+void stub_keep_pending(struct stub_session *s, const struct tgt_event *ev);
+
+/* --- used by the handlers --------------------------------------------- */
+
+/* Send payload[0..n) as one packet (handles ack mode and the debug log). */
+int stub_send_packet(struct stub_session *s, const void *payload, size_t n);
+
+/* The thread gdb means by Hg (or the last stopped thread, or the first). */
+pid_t stub_current_thread(struct stub_session *s);
+
+/* Build the stop reply for ev into dst; returns its length (0 if it failed). */
+size_t stub_stop_reply(struct stub_session *s, const struct tgt_event *ev,
+		       char *dst, size_t cap);
+
+/* Build the stop reply for ev into dst and record it as the stop gdb now
+ * knows (state, current thread, exit message on stderr).  Returns length. */
+size_t stub_report_now(struct stub_session *s, const struct tgt_event *ev,
+		       char *dst, size_t cap);
+
+/* Record that the process is gone (exit, kill, detach). */
+void stub_session_forget_process(struct stub_session *s);
+
+/* Take the next still-valid pending stop of a thread in want (tid list of n,
+ * or all threads when want is NULL).  Returns true and fills *ev. */
+bool stub_take_pending(struct stub_session *s, const pid_t *want, int n,
+		       struct tgt_event *ev);
+
+/* Process and thread ids on the wire are the ones the TARGET sees: for a
+ * process in another PID namespace (gotap-stub on the host attached into a
+ * container) the last "NSpid:" field of /proc/PID/task/TID/status, so what
+ * gdb shows matches what the container shows.  The backend keeps host ids.
+ * stub_ns_out: host id -> wire id.  stub_ns_in: wire id -> host id (-1 when
+ * no thread of the target has it; ids <= 0 pass unchanged).  Identity when
+ * the target shares our PID namespace. */
+pid_t stub_ns_out(struct stub_session *s, pid_t host);
+pid_t stub_ns_in(struct stub_session *s, pid_t wire);
+/* The same for a parsed thread id (pid and tid parts); false if unknown. */
+bool stub_ptid_in(struct stub_session *s, struct rsp_ptid *id);
+
+/* Software-breakpoint bookkeeping (to validate pending breakpoint stops). */
+void stub_swbp_add(struct stub_session *s, uint64_t addr);
+void stub_swbp_del(struct stub_session *s, uint64_t addr);
+bool stub_swbp_has(struct stub_session *s, uint64_t addr);
+
+#endif /* GOTAP_STUB_SESSION_H */
