@@ -38,7 +38,9 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 PROGS = $(BIN)/gotap-stub $(if $(wildcard analyzer/main.c),$(BIN)/gotap)
 
-.PHONY: all deps test unit asan demo clean fuzz bench targets
+.PHONY: all deps test unit asan demo clean fuzz bench soak targets
+# keep unit-test objects (they are intermediates of pattern rules)
+.SECONDARY:
 all: $(PROGS) $(UNIT_BINS)
 
 deps:
@@ -105,6 +107,10 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(abspath $(BIN))
+
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/soak.sh $(abspath $(BIN))
 
 clean:
 	rm -rf build bin
