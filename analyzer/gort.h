@@ -2,6 +2,12 @@
  * elfutils), the runtime's data structures, where stack growth happens, and
  * how to unwind and symbolize a goroutine's stack.
  *
+ * Without DWARF or without a symbol table (-ldflags=-w, '-s -w', even with
+ * the section headers gone) the same answers come from .gopclntab, the
+ * runtime's own metadata that every Go binary keeps (gort_pcln.h), and the
+ * runtime layout from a per-version table checked against the binary's code
+ * (gort_offsets.c); gort_source() says which.
+ *
  * This module never talks RSP: target memory comes through a read callback
  * (the analyzer's client backs it with a cache that reads large chunks over
  * RSP), registers come as plain values.  That keeps it testable against a
@@ -71,7 +77,10 @@ struct gort_probes {
  * Returns NULL and writes a one-line reason to err on failure:
  * "no such file: P", "not an ELF file: P", "not an x86-64 executable: P",
  * "truncated or damaged ELF file: P", "not a Go binary (no runtime.newstack): P",
- * "P: Go binary without a symbol table (stripped): runtime.newstack not found". */
+ * "P: Go binary without a symbol table (stripped) and no readable .gopclntab:
+ * runtime.newstack not found".  A stripped binary opens: the runtime
+ * functions are then looked up in .gopclntab (found by section, else by
+ * scanning the loaded segments for its header). */
 struct gort_bin *gort_open(const char *path, uint64_t load_bias, char *err, size_t errlen);
 
 /* The load bias to pass to gort_open for a running process, from its
@@ -83,10 +92,28 @@ struct gort_bin *gort_open(const char *path, uint64_t load_bias, char *err, size
 int gort_pie_bias(const char *path, uint64_t at_phdr, uint64_t *bias, char *err, size_t errlen);
 void gort_close(struct gort_bin *b);
 
+/* Where gort's answers come from: "DWARF" when the binary has DWARF
+ * (symbols, lines, CFI and runtime type layouts from it, pclntab filling
+ * gaps), "pclntab" when it has none (-ldflags=-w or '-s -w': names, lines
+ * and SP deltas from .gopclntab, runtime layout from gort's per-version
+ * table; see gort_layout).  A static string; never NULL. */
+const char *gort_source(const struct gort_bin *b);
+
+/* One line saying where gort_layout's offsets came from: "runtime layout
+ * from DWARF types", or the table row's source and what was decoded from
+ * the code, starting with "WARNING: " when the Go version is unknown to
+ * the table.  Valid until gort_close(). */
+const char *gort_layout_source(const struct gort_bin *b);
+
 /* Go version string from the binary ("go1.19.8"), or NULL if unknown. */
 const char *gort_go_version(const struct gort_bin *b);
 
-/* Layout and probe addresses.  Return 0, or -1 with a reason in err. */
+/* Layout and probe addresses.  Return 0, or -1 with a reason in err.
+ * gort_layout reads the DWARF types when present; without them (-w) it
+ * uses gort's per-Go-version table, with the offsets that runtime.morestack
+ * and the stack-check prologue show decoded from the binary taking
+ * precedence, and succeeds (an unknown or newer Go version gets a best
+ * effort and a WARNING in gort_layout_source). */
 int gort_layout(struct gort_bin *b, struct gort_layout *out, char *err, size_t errlen);
 int gort_probes(struct gort_bin *b, struct gort_probes *out, char *err, size_t errlen);
 
@@ -108,7 +135,10 @@ struct gort_frame {
  * gdb and stap do, but report pc itself).  Returns 0 or -1 if unknown.
  * func is the Go name as `go tool addr2line` prints it: the ELF symbol with
  * its ".abi0" suffix dropped (runtime.goexit.abi0 -> runtime.goexit); off
- * and size come from the ELF symbol table, file:line from DWARF.  Answers
+ * and size come from the ELF symbol table, file:line from DWARF; whatever
+ * those lack (-s, -w) comes from .gopclntab, the same table `go tool
+ * addr2line` and the Go runtime read ("./x.go" from DWARF is reported as
+ * pclntab spells it, "x.go").  Answers
  * are cached by pc (direct-mapped, bounded).  A gort_bin is not thread-safe. */
 int gort_symbolize(struct gort_bin *b, uint64_t pc, bool is_return_addr,
 		   struct gort_frame *out);
@@ -126,8 +156,10 @@ int gort_symbolize_inline(struct gort_bin *b, uint64_t pc, bool is_return_addr,
 			  struct gort_frame *out, int max);
 
 /* Unwind a goroutine stack that starts at (pc, sp, bp) — for a growth event,
- * the goroutine's g.sched — using the binary's CFI (libdwfl), with a
- * frame-pointer fallback, stopping after runtime.goexit (included as the
+ * the goroutine's g.sched — using the binary's CFI (libdwfl), or without
+ * CFI the pc->SP-delta table of .gopclntab as the Go runtime's own
+ * gentraceback does, with a frame-pointer fallback, stopping after
+ * runtime.goexit (included as the
  * last frame, "runtime.goexit+0x1"), at a zero pc, or at max frames.
  * Frames are symbolized: frame 0 as Go's own traceback does (pc-1 for the
  * line unless pc is a function entry: g.sched.pc from morestack is the

@@ -197,11 +197,13 @@ struct gort_bin *gort_open(const char *path, uint64_t load_bias, char *err, size
 		gort_close(b);
 		return NULL;
 	}
+	gort_pcln_load(b);
 	scan_symbols(b);
+	gort_pcln_syms(b);      /* stripped (-s): the runtime functions from pclntab */
 	if (!b->newstack.found) {
-		if (has_go_section(b->elf))
+		if (has_go_section(b->elf) || b->have_pcln)
 			gort_err(err, errlen, "%s: Go binary without a symbol table "
-				 "(stripped): runtime.newstack not found", path);
+				 "(stripped) and no readable .gopclntab: runtime.newstack not found", path);
 		else
 			gort_err(err, errlen, "not a Go binary (no runtime.newstack): %s", path);
 		gort_close(b);
@@ -224,11 +226,17 @@ void gort_close(struct gort_bin *b)
 		free(n);
 	}
 	free(b->cus);
+	free(b->sp_cache);
 	free(b->cfa_cache);
 	free(b->inline_cache);
 	free(b->cache);
 	free(b->path);
 	free(b);
+}
+
+const char *gort_source(const struct gort_bin *b)
+{
+	return b && b->has_dwarf ? "DWARF" : "pclntab";
 }
 
 const char *gort_go_version(const struct gort_bin *b)

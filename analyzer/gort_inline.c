@@ -6,7 +6,8 @@
  * function) and DW_AT_call_file/DW_AT_call_line (where it was called).
  * libdw's dwarf_getscopes lists the scopes around a pc innermost first; the
  * line table gives the innermost file:line, each inlined_subroutine the
- * call site one level out.
+ * call site one level out.  Without DWARF, pclntab's inline tree gives the
+ * same chain (gort_pcln_inline).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,8 @@ static int expand(struct gort_bin *b, uint64_t pc, bool is_ret, struct gort_fram
 		return -1;
 	if (max <= 0)
 		return 0;
+	if (!b->has_dwarf)              /* -w: the runtime's own inline tree */
+		return (n = gort_pcln_inline(b, pc, is_ret, out, max)) > 0 ? n : (out[0] = outer, 1);
 	if (!gort_addr_cu(b, is_ret ? pc - 1 : pc, &cu) ||
 	    (nscopes = dwarf_getscopes(&cu, (is_ret ? pc - 1 : pc) - b->dwbias, &scopes)) <= 0) {
 		out[0] = outer;

@@ -11,6 +11,7 @@
 #include <gelf.h>
 
 #include "gort.h"
+#include "gort_pcln.h"
 
 /* Direct-mapped pc -> frame cache: bounded memory however long the session. */
 #define GORT_CACHE_SLOTS 4096
@@ -66,7 +67,7 @@ struct gort_bin {
 	Dwfl_Module *mod;
 	Elf *elf;                /* the module's main ELF (owned by dwfl) */
 	GElf_Addr bias;          /* module bias = load bias */
-	char version[64];        /* "go1.19.8", "" if unknown */
+	char version[128];       /* "go1.19.8", "" if unknown (truncated if longer) */
 
 	struct gort_sym newstack, newstack_abi0, copystack, goexit;
 
@@ -93,6 +94,20 @@ struct gort_bin {
 	Dwarf_Addr cfibias;
 	bool cfi_looked;
 	struct gort_name *names;
+
+	/* .gopclntab (gort_pclnsym.c): kept in every Go binary, the source
+	 * of names, lines and SP deltas when DWARF or the symbol table is
+	 * gone.  Addresses in it are link-time (add bias). */
+	struct gort_pcln pcln;
+	bool have_pcln;
+	uint64_t pcln_addr;      /* link-time address of the table */
+	uint64_t gofunc;         /* moduledata.gofunc (funcdata base, >= 1.18) */
+	bool gofunc_looked, gofunc_ok;
+	bool has_dwarf;          /* .debug_info present: gort_source() "DWARF" */
+	bool syms_from_pcln;     /* runtime functions found through pclntab */
+	struct gort_cfa_ent *sp_cache;  /* pcsp rules by pc (same keys as cfa_cache) */
+	unsigned long pcln_used; /* unwinds done with pclntab SP deltas */
+	char layout_note[1024];   /* where gort_layout's numbers came from */
 };
 
 /* Copy len bytes at link-time virtual address vaddr from the ELF file's
@@ -112,13 +127,46 @@ void gort_read_version(struct gort_bin *b);
 const char *gort_func_name(struct gort_bin *b, const char *symname);
 
 /* Which unwinder gort_unwind_mode uses.  AUTO (what gort_unwind does):
- * CACHED first, then DWFL, then FP, keeping the first chain that reaches
- * runtime.goexit (else the longest).  The others alone are for tests. */
-enum gort_unwinder { GORT_UW_AUTO, GORT_UW_CACHED, GORT_UW_DWFL, GORT_UW_FP };
+ * CACHED first (PCLN first when the binary has no CFI), then DWFL, PCLN,
+ * FP, keeping the first chain that reaches runtime.goexit (else the
+ * longest).  The others alone are for tests.  PCLN: pclntab SP deltas. */
+enum gort_unwinder { GORT_UW_AUTO, GORT_UW_CACHED, GORT_UW_DWFL, GORT_UW_FP, GORT_UW_PCLN };
 
 int gort_unwind_mode(struct gort_bin *b, gort_read_fn rd, void *ctx,
 		     uint64_t pc, uint64_t sp, uint64_t bp,
 		     struct gort_frame *out, uint64_t *sps, int max, enum gort_unwinder mode);
+
+/* Find and parse .gopclntab (by section, else by scanning the loaded
+ * segments for its header); sets b->have_pcln.  Called by gort_open. */
+void gort_pcln_load(struct gort_bin *b);
+
+/* Fill the runtime functions gort looks up by name (newstack, its ABI0
+ * wrapper, copystack, goexit) from pclntab where the symbol table had
+ * none.  Of two functions named runtime.newstack the larger is the real
+ * one, the other the wrapper. */
+void gort_pcln_syms(struct gort_bin *b);
+
+/* gort_symbolize from pclntab alone (func, off, size, file:line; module).
+ * Uncached.  Returns 0, or -1 if pc is in no function of the table. */
+int gort_pcln_symbolize(struct gort_bin *b, uint64_t pc, bool is_ret, struct gort_frame *out);
+
+/* gort_symbolize_inline from pclntab alone (the runtime's inline tree:
+ * FUNCDATA_InlTree + PCDATA_InlTreeIndex), for binaries without DWARF.
+ * Same contract as gort_symbolize_inline; returns -1 if pc is unknown or
+ * the tree cannot be read (the caller then reports the outer function). */
+int gort_pcln_inline(struct gort_bin *b, uint64_t pc, bool is_ret, struct gort_frame *out, int max);
+
+/* The frame size rule at pc from pclntab's pc->SP table, as the runtime's
+ * gentraceback uses it: CFA (the caller's SP) = sp + spdelta + 8, the
+ * return address at CFA - 8.  is_ret: pc is a return address (looked up
+ * at pc - 1).  Cached by pc; ok == false if unknown. */
+const struct gort_cfa_ent *gort_pcln_rule(struct gort_bin *b, uint64_t pc, bool is_ret);
+
+/* gort_layout without DWARF types (gort_offsets.c): the per-version table
+ * row for b->version, corrected by offsets decoded from runtime.morestack
+ * and the stack check.  Writes a one-line account (with a WARNING for an
+ * unknown or newer version) to note.  Returns 0. */
+int gort_layout_fallback(struct gort_bin *b, struct gort_layout *out, char *note, size_t notelen);
 
 /* Bounded snprintf into err (tolerates err == NULL or errlen == 0). */
 void gort_err(char *err, size_t errlen, const char *fmt, ...)

@@ -2,6 +2,8 @@
  * DWARF types (runtime2.go: g, m, gobuf, stack), so gotap follows whatever
  * Go version built the target instead of hard-coding offsets.
  *
+ * Without DWARF types (-ldflags=-w) the numbers come from gort_offsets.c.
+ *
  * Go emits its types as top-level DIEs (DW_TAG_structure_type "runtime.g")
  * with constant DW_AT_data_member_location members; nested fields such as
  * g.sched.pc are reached through each member's DW_AT_type, which for a
@@ -140,12 +142,14 @@ int gort_layout(struct gort_bin *b, struct gort_layout *out, char *err, size_t e
 	Dwarf_Die g, m;
 
 	memset(out, 0, sizeof *out);
-	if (!dw) {
-		gort_err(err, errlen, "no DWARF in %s: %s", b->path, dwfl_errmsg(-1));
-		return -1;
-	}
-	if (!find_g_m(dw, &g, &m)) {
-		gort_err(err, errlen, "no DWARF type runtime.g / runtime.m in %s", b->path);
+	if (!dw || !find_g_m(dw, &g, &m)) {
+		/* -ldflags=-w: the per-version table, checked against the code. */
+		if (b->have_pcln)
+			return gort_layout_fallback(b, out, b->layout_note, sizeof b->layout_note);
+		if (!dw)
+			gort_err(err, errlen, "no DWARF in %s: %s", b->path, dwfl_errmsg(-1));
+		else
+			gort_err(err, errlen, "no DWARF type runtime.g / runtime.m in %s", b->path);
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
@@ -159,5 +163,11 @@ int gort_layout(struct gort_bin *b, struct gort_layout *out, char *err, size_t e
 		*(uint32_t *)((char *)out + fields[i].off) = (uint32_t)off;
 	}
 	out->stack_preempt = GORT_STACK_PREEMPT;
+	gort_err(b->layout_note, sizeof b->layout_note, "runtime layout from DWARF types");
 	return 0;
+}
+
+const char *gort_layout_source(const struct gort_bin *b)
+{
+	return b && b->layout_note[0] ? b->layout_note : "runtime layout not read yet";
 }

@@ -14,7 +14,9 @@
  *    as a one-thread "process" (dwfl_attach_state): set_initial_registers
  *    hands over rip/rsp/rbp (DWARF 16/7/6), memory_read goes to the caller's
  *    read callback one word at a time (the analyzer caches reads).
- * 3. Frame pointers, when there is no CFI: Go on amd64 keeps them; a
+ * 3. pclntab SP deltas (gort_pcln_rule), the runtime's own unwind data,
+ *    for binaries without DWARF (-ldflags=-w): the same walk as 1.
+ * 4. Frame pointers, when there is neither: Go on amd64 keeps them; a
  *    function with a frame stores the caller's BP at [BP] and its return
  *    address at [BP+8].  (Go's CFI says nothing about BP, so libdwfl assumes
  *    "same value" and cannot carry BP through; this walk starts over.)
@@ -221,6 +223,17 @@ static bool cfa_relative(const Dwarf_Op *ops, size_t nops, int64_t *off)
 	return true;
 }
 
+/* Find the binary's CFI once (.debug_frame, else .eh_frame). */
+static void look_cfi(struct gort_bin *b)
+{
+	if (!b->cfi_looked) {
+		b->cfi_looked = true;
+		b->cfi = dwfl_module_dwarf_cfi(b->mod, &b->cfibias);
+		if (!b->cfi)
+			b->cfi = dwfl_module_eh_cfi(b->mod, &b->cfibias);
+	}
+}
+
 /* The cached CFA rule for pc (looked up at pc-1 for a return address). */
 static const struct gort_cfa_ent *cfa_rule(struct gort_bin *b, uint64_t pc, bool is_ret)
 {
@@ -234,12 +247,7 @@ static const struct gort_cfa_ent *cfa_rule(struct gort_bin *b, uint64_t pc, bool
 
 	if (e->key == key)
 		return e;
-	if (!b->cfi_looked) {
-		b->cfi_looked = true;
-		b->cfi = dwfl_module_dwarf_cfi(b->mod, &b->cfibias);
-		if (!b->cfi)
-			b->cfi = dwfl_module_eh_cfi(b->mod, &b->cfibias);
-	}
+	look_cfi(b);
 	e->key = key;
 	e->ok = false;
 	if (!b->cfi || dwarf_cfi_addrframe(b->cfi, (is_ret ? pc - 1 : pc) - b->cfibias, &fr) != 0)
@@ -263,10 +271,12 @@ static const struct gort_cfa_ent *cfa_rule(struct gort_bin *b, uint64_t pc, bool
 	return e;
 }
 
-static void unwind_cached(struct walk *w, uint64_t pc, uint64_t sp)
+/* Walk with frame rules from CFI (pcln false) or pclntab's SP deltas. */
+static void unwind_rules(struct walk *w, uint64_t pc, uint64_t sp, bool pcln)
 {
 	for (;;) {
-		const struct gort_cfa_ent *r = cfa_rule(w->b, pc, w->n > 0);
+		const struct gort_cfa_ent *r = pcln ? gort_pcln_rule(w->b, pc, w->n > 0)
+						    : cfa_rule(w->b, pc, w->n > 0);
 		uint64_t cfa, ra;
 
 		if (!add_frame(w, pc, sp) || !r->ok)
@@ -308,8 +318,8 @@ static int run(struct gort_bin *b, enum gort_unwinder mode, uint64_t pc, uint64_
 {
 	struct walk w = { .b = b, .out = out, .sps = sps, .max = max };
 
-	if (mode == GORT_UW_CACHED)
-		unwind_cached(&w, pc, sp);
+	if (mode == GORT_UW_CACHED || mode == GORT_UW_PCLN)
+		unwind_rules(&w, pc, sp, mode == GORT_UW_PCLN);
 	else if (mode == GORT_UW_DWFL)
 		unwind_dwfl(&w);
 	else
@@ -324,11 +334,11 @@ int gort_unwind_mode(struct gort_bin *b, gort_read_fn rd, void *ctx,
 {
 	/* Without CFI, libdwfl falls back to its own BP walk (elfutils'
 	 * x86_64_unwind), which does not know that frame 0 from morestack has
-	 * no frame yet and skips frame 1: use ours alone then. */
-	static const enum gort_unwinder with_cfi[] = { GORT_UW_DWFL, GORT_UW_FP };
-	static const enum gort_unwinder without_cfi[] = { GORT_UW_FP };
-	const enum gort_unwinder *order;
-	size_t norder;
+	 * no frame yet and skips frame 1: never use it then.  pclntab's SP
+	 * deltas are the runtime's own unwind data (and what Go's linker
+	 * builds .debug_frame from): first without CFI, else after libdwfl. */
+	enum gort_unwinder order[3], first;
+	size_t norder = 0;
 	struct gort_frame *tf = NULL;
 	uint64_t *ts = NULL;
 	bool done;
@@ -344,12 +354,22 @@ int gort_unwind_mode(struct gort_bin *b, gort_read_fn rd, void *ctx,
 	if (mode != GORT_UW_AUTO)
 		return run(b, mode, pc, sp, bp, out, sps, max, &done);
 	b->unwinds++;
-	n = run(b, GORT_UW_CACHED, pc, sp, bp, out, sps, max, &done);
+	look_cfi(b);
+	first = b->cfi ? GORT_UW_CACHED : b->have_pcln ? GORT_UW_PCLN : GORT_UW_FP;
+	if (b->cfi)
+		order[norder++] = GORT_UW_DWFL;
+	if (b->have_pcln && first != GORT_UW_PCLN)
+		order[norder++] = GORT_UW_PCLN;
+	if (first != GORT_UW_FP)
+		order[norder++] = GORT_UW_FP;
+	n = run(b, first, pc, sp, bp, out, sps, max, &done);
+	if (first == GORT_UW_PCLN)
+		b->pcln_used++;
+	else if (first == GORT_UW_FP)
+		b->fp_fallbacks++;
 	if (done || n == max)
 		return n;
-	/* The fast path stopped early: try the others, keep the best chain. */
-	order = b->cfi ? with_cfi : without_cfi;
-	norder = b->cfi ? sizeof with_cfi / sizeof *with_cfi : sizeof without_cfi / sizeof *without_cfi;
+	/* The first walk stopped early: try the others, keep the best chain. */
 	tf = malloc((size_t)max * sizeof *tf);
 	ts = malloc((size_t)max * sizeof *ts);
 	for (size_t i = 0; tf && ts && i < norder; i++) {
@@ -362,6 +382,8 @@ int gort_unwind_mode(struct gort_bin *b, gort_read_fn rd, void *ctx,
 			n = m;
 			if (order[i] == GORT_UW_DWFL)
 				b->dwfl_used++;
+			else if (order[i] == GORT_UW_PCLN)
+				b->pcln_used++;
 			else
 				b->fp_fallbacks++;
 		}
