@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stp_run.h"
+#include "fetch.h"
 #include "gort.h"
 #include "growth.h"
 #include "memcache.h"
@@ -62,6 +64,8 @@ struct opts {
 	uint64_t every, max_events;
 	double duration;            /* seconds; 0 = none */
 	char **argv;                /* PROG ARGS for MODE_LAUNCH */
+	const char *script_file;    /* --script FILE */
+	const char *script_text;    /* -e SCRIPT */
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -101,8 +105,10 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  --remote ADDR       connect to a gdbserver-compatible stub (HOST:PORT, :PORT, unix:PATH)\n"
 		"  --pid PID           attach to process PID (gotap starts gotap-stub --attach)\n"
-		"  --binary PATH       local copy of the executable (default: PROG, or the stub's\n"
-		"                      qXfer:exec-file answer for --remote/--pid)\n"
+		"  --binary PATH       local copy of the executable (default: PROG; for --remote/--pid\n"
+		"                      the file the stub names, if it is here with the target's build\n"
+		"                      ID, else a copy fetched from the stub and cached in\n"
+		"                      $XDG_CACHE_HOME/gotap/<build-id>/ (~/.cache/gotap))\n"
 		"  --format FMT        text (default, the SystemTap script's format), json (JSON Lines),\n"
 		"                      folded (one line per distinct stack and its count, for flamegraph.pl)\n"
 		"  -o, --output FILE   write events to FILE instead of stdout\n"
@@ -110,6 +116,8 @@ static void usage(FILE *f)
 		"  --every N           report only every Nth growth (all are counted)\n"
 		"  --max-events N      stop analyzing after N reported growths\n"
 		"  --duration SECS     stop analyzing after SECS seconds\n"
+		"  --script FILE       run a SystemTap-style probe script instead of the growth report\n"
+		"  -e SCRIPT           the same, with the script on the command line (docs/SCRIPTS.md)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
 		"\n"
@@ -132,7 +140,7 @@ static uint64_t parse_u64(const char *opt, const char *s)
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_REMOTE = 256, O_PID, O_BINARY, O_FORMAT, O_SUMMARY, O_EVERY, O_MAX, O_DURATION };
+	enum { O_REMOTE = 256, O_PID, O_BINARY, O_FORMAT, O_SUMMARY, O_EVERY, O_MAX, O_DURATION, O_SCRIPT };
 	static const struct option lo[] = {
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "pid", required_argument, NULL, O_PID },
@@ -143,6 +151,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "every", required_argument, NULL, O_EVERY },
 		{ "max-events", required_argument, NULL, O_MAX },
 		{ "duration", required_argument, NULL, O_DURATION },
+		{ "script", required_argument, NULL, O_SCRIPT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -151,7 +160,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->every = 1;
 	int c;
 	/* '+': the first non-option is PROG; everything after it is PROG's */
-	while ((c = getopt_long(argc, argv, "+o:hV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:e:hV", lo, NULL)) != -1) {
 		switch (c) {
 		case O_REMOTE: o->remote = optarg; break;
 		case O_PID: {
@@ -184,19 +193,26 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				die("--duration: expected a positive number of seconds, not '%s'", optarg);
 			break;
 		}
+		case O_SCRIPT: o->script_file = optarg; break;
+		case 'e': o->script_text = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("gotap %s\n", GOTAP_VERSION); exit(0);
 		default: usage(stderr); exit(2);
 		}
 	}
 	int modes = (o->remote != NULL) + (o->pid != 0) + (optind < argc);
-	if (modes == 0) {
+	bool script = o->script_file || o->script_text;
+	if (o->script_file && o->script_text)
+		die("give --script FILE or -e SCRIPT, not both");
+	if (modes == 0 && !script) {
 		usage(stderr);
 		exit(2);
 	}
 	if (modes > 1)
 		die("give exactly one of: -- PROG [ARGS], --remote ADDR, --pid PID");
-	if (o->remote)
+	if (modes == 0)
+		o->mode = MODE_NONE;   /* a script names its program, or needs none */
+	else if (o->remote)
 		o->mode = MODE_REMOTE;
 	else if (o->pid)
 		o->mode = MODE_PID;
@@ -312,6 +328,11 @@ static struct gort_bin *load_binary(const char *path, uint64_t bias, struct gort
 		die("%s: %s", path, err);
 	if (gort_layout(b, lay, err, sizeof err) < 0)
 		die("%s: %s", path, err);
+	/* Say what the report rests on: a stripped binary is read from its
+	 * .gopclntab, and an unknown Go version only gets a best effort. */
+	const char *ver = gort_go_version(b);
+	warn("%s: %s, symbols from %s; %s", path, ver ? ver : "unknown Go version",
+	     gort_source(b), gort_layout_source(b));
 	return b;
 }
 
@@ -815,6 +836,70 @@ static enum end_reason run(struct session *s, int64_t pid)
 	return END_SIGNAL;
 }
 
+/* ---------------------------------------------------- target-view paths */
+
+/* A sink in front of the real ones that shows the executable as the target
+ * sees it (qXfer:exec-file) rather than the local copy gotap loaded (a
+ * fetched one in the cache, /proc/PID/exe): frames whose module is `local`
+ * are passed on with `target` instead. */
+struct rename_sink {
+	struct out_sink inner;
+	const char *local, *target;
+	struct gort_frame frames[128];
+};
+
+static void rename_frame(const struct rename_sink *r, struct gort_frame *f)
+{
+	if (f->module != NULL && strcmp(f->module, r->local) == 0)
+		f->module = r->target;
+}
+
+static int rename_event(void *state, const struct gt_event *ev)
+{
+	struct rename_sink *r = state;
+	struct gt_event e = *ev;
+	int n = ev->nframes < 0 ? 0 : ev->nframes;
+	if (n > (int)(sizeof r->frames / sizeof r->frames[0]))
+		n = (int)(sizeof r->frames / sizeof r->frames[0]);
+	if (ev->frames != NULL && n > 0) {
+		memcpy(r->frames, ev->frames, (size_t)n * sizeof r->frames[0]);
+		for (int i = 0; i < n; i++)
+			rename_frame(r, &r->frames[i]);
+		e.frames = r->frames;
+		e.nframes = n;
+	}
+	rename_frame(r, &e.site);
+	return r->inner.event(r->inner.state, &e);
+}
+
+static int rename_finish(void *state, const struct gt_stats *st)
+{
+	struct rename_sink *r = state;
+	return r->inner.finish ? r->inner.finish(r->inner.state, st) : 0;
+}
+
+static void rename_destroy(void *state)
+{
+	struct rename_sink *r = state;
+	if (r->inner.destroy)
+		r->inner.destroy(r->inner.state);
+	free(r);
+}
+
+/* Wrap *sink so it reports `target` for the module `local`.  0 or -1. */
+static int rename_wrap(struct out_sink *sink, const char *local, const char *target)
+{
+	struct rename_sink *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return -1;
+	r->inner = *sink;
+	r->local = local;
+	r->target = target;
+	*sink = (struct out_sink){ .name = sink->name, .state = r, .event = rename_event,
+				   .finish = rename_finish, .destroy = rename_destroy };
+	return 0;
+}
+
 /* memcache backend: target memory over RSP. */
 static long read_target(void *ctx, uint64_t addr, void *buf, size_t len)
 {
@@ -852,6 +937,17 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	parse_opts(argc, argv, &o);
+	if (o.script_file || o.script_text) {
+		/* A probe script replaces the built-in report: stp_run does the
+		 * whole session (compile first, then start/attach/connect). */
+		struct stp_run_opts so = {
+			.script_file = o.script_file, .script_text = o.script_text,
+			.argv = o.mode == MODE_LAUNCH ? o.argv : NULL,
+			.remote = o.remote, .pid = o.pid, .binary = o.binary,
+			.stub_path = NULL, .out = NULL, .duration = o.duration,
+		};
+		return stp_run(&so);
+	}
 
 	char err[256];
 	char *prog = NULL, *binary = NULL;
@@ -906,23 +1002,33 @@ int main(int argc, char **argv)
 	if (initial.kind == RSP_STOP_EXITED || initial.kind == RSP_STOP_TERMINATED)
 		die("the program has already exited");
 
-	int64_t pid = o.mode == MODE_PID ? o.pid
-		: initial.has_thread && initial.thread.has_pid ? initial.thread.pid
+	/* The process id as the stub speaks it: for a target in another PID
+	 * namespace that is the id the target sees, not the one we attached. */
+	int64_t pid = initial.has_thread && initial.thread.has_pid && initial.thread.pid > 0
+		? initial.thread.pid
+		: o.mode == MODE_PID ? o.pid
 		: initial.has_thread ? initial.thread.tid : 0;
 
-	if (binary == NULL) {
-		char path[PATH_MAX];
-		if (rspc_exec_file(c, path, sizeof path) == 0 && access(path, R_OK) == 0)
-			binary = strdup(path);
-		else if (o.mode == MODE_PID) {
-			snprintf(path, sizeof path, "/proc/%d/exe", (int)o.pid);
-			binary = strdup(path);
-		} else {
-			die("cannot find a local copy of the target's executable; give --binary PATH");
+	/* --remote/--pid: the executable must be the target's own build; fetch
+	 * it from the stub when there is no such copy here (fetch.c). */
+	struct fetch_result fr = { 0 };
+	if (o.mode != MODE_LAUNCH) {
+		char proc_exe[64];
+		snprintf(proc_exe, sizeof proc_exe, "/proc/%d/exe", (int)o.pid);
+		if (fetch_executable(c, o.binary, pid, o.mode == MODE_PID ? proc_exe : NULL, &fr,
+				     err, sizeof err) < 0) {
+			(void)rspc_detach(c);
+			die("%s", err);
 		}
-		if (binary == NULL)
-			die("out of memory");
-		bin = load_binary(binary, 0, &lay, &pr);
+		if (binary == NULL || strcmp(binary, fr.path) != 0) {
+			if (bin != NULL)
+				gort_close(bin);
+			free(binary);
+			binary = strdup(fr.path);
+			if (binary == NULL)
+				die("out of memory");
+			bin = load_binary(binary, 0, &lay, &pr);
+		}
 	}
 	uint64_t bias = load_bias(c, binary);
 	if (bias != 0) {
@@ -948,6 +1054,12 @@ int main(int argc, char **argv)
 			die("out of memory");
 		nsinks++;
 	}
+	/* gort names frames with the canonical path of what it loaded */
+	char *loaded = realpath(binary, NULL);
+	if (fr.target_path != NULL && loaded != NULL && strcmp(fr.target_path, loaded) != 0)
+		for (int i = 0; i < nsinks; i++)
+			if (rename_wrap(&sinks[i], loaded, fr.target_path) < 0)
+				die("out of memory");
 
 	struct gt_memcache *mc = gt_memcache_new(read_target, c, 4096, 64);
 	if (mc == NULL)
@@ -1027,6 +1139,8 @@ int main(int argc, char **argv)
 	rspc_close(c);
 	gort_close(bin);
 	free(binary);
+	free(loaded);
+	fetch_result_free(&fr);
 	free(prog);
 	reap_stub(stub_pid);
 	return status;

@@ -38,6 +38,22 @@ void gt_memcache_free(struct gt_memcache *mc);
  * nothing could be read.  Usable directly as a gort_read_fn (ctx = mc). */
 long gt_memcache_read(void *mc, uint64_t addr, void *buf, size_t len);
 
+/* Read exactly [addr, addr+len) from the backend in one call (unless the
+ * cache already holds all of it) and keep it for this generation: later
+ * gt_memcache_read()s inside it cost nothing, and no whole chunk is fetched
+ * for them.  For callers that know what they will read (a struct's fields,
+ * the live part of a stack): one small round trip instead of 4 KiB pages.
+ * Returns the bytes now cached from addr (short at an unmapped page), or -1
+ * if nothing could be read or there is no room left in this generation's
+ * extent store (16 ranges, 128 KiB in all): then reads go through the
+ * chunks as before. */
+long gt_memcache_prefetch(struct gt_memcache *mc, uint64_t addr, size_t len);
+
+/* Tell the cache what [addr, addr+len) holds at this stop, when the caller
+ * knows it without reading (a value it proved unchanged): later reads of it
+ * cost nothing.  Same store as the prefetched ranges; 0, or -1 if full. */
+int gt_memcache_put(struct gt_memcache *mc, uint64_t addr, const void *buf, size_t len);
+
 /* Read one little-endian 64-bit word; 0 on success, -1 if unreadable. */
 int gt_memcache_u64(struct gt_memcache *mc, uint64_t addr, uint64_t *out);
 

@@ -64,9 +64,26 @@ int rspc_write_mem(struct rspc *c, uint64_t addr, const void *buf, size_t len);
 
 /* Registers of thread tid (0 = current): one 'g' (after Hg if needed),
  * decoded into the amd64 numbering (64-bit values for regs 0..23 and
- * fs_base/gs_base).  Or a single register via 'p'. */
+ * fs_base/gs_base).  Or a single register via 'p'.
+ *
+ * Registers are cached for the current stop: the ones the stop reply
+ * expedited (gdbserver: rbp, rsp, rip) are known without a packet, and
+ * whatever 'p'/'g' read stays known until the next resumption (rspc_resume,
+ * or any packet through rspc_request other than q/m/x/p/g/?).  After a stop
+ * reply naming thread T, T is taken as the stub's current thread (gdbserver
+ * and gotap-stub do that, and gdb relies on it), so no Hg is sent for it.
+ * A stub without 'p' is read with 'g'. */
 int rspc_read_regs(struct rspc *c, int64_t tid, uint64_t regs[RSP_AMD64_NREGS]);
 int rspc_read_reg(struct rspc *c, int64_t tid, unsigned regno, uint64_t *val);
+
+/* Several registers of thread tid into vals[0..n): from the cache, else one
+ * 'p' if a single one is missing, else one 'g'.  0 or -1. */
+int rspc_read_regs_some(struct rspc *c, int64_t tid, const unsigned *regnos, unsigned n,
+			uint64_t *vals);
+
+/* Is register regno of tid (0 = current) known at this stop without a
+ * packet?  Then *val has it. */
+bool rspc_reg_cached(const struct rspc *c, int64_t tid, unsigned regno, uint64_t *val);
 
 /* Z0/z0 software breakpoints (and Z1..Z4 with kind). */
 int rspc_insert_bp(struct rspc *c, int type, uint64_t addr, unsigned kind);
@@ -102,5 +119,25 @@ int rspc_fd(const struct rspc *c);
 /* Packets sent on this connection so far (resends not counted): lets tests
  * and benchmarks check that bulk reads really take few round trips. */
 unsigned long rspc_packets_sent(const struct rspc *c);
+
+/* Host I/O (GDB manual E.9 "Host I/O Packets"): files as the stub sees them,
+ * the way gdb's "target:" sysroot reads the executable.  gotap uses these to
+ * fetch a binary it has no local copy of.
+ *
+ * rspc_vfile_setfs: "vFile:setfs:PID" (0 = the stub's own filesystem, a pid =
+ *   that process's mount namespace).  Returns 0, 1 when the stub does not
+ *   know the packet (then paths are the stub's own), -1 on error.
+ * rspc_vfile_open: "vFile:open:" read-only (flags 0, mode 0).  Returns the
+ *   remote fd (>= 0) or -1; *err_no gets the stub's errno (GDB File-I/O
+ *   numbering mapped back to Linux: ENOENT, EACCES...), ENOSYS when the stub
+ *   has no host I/O, 0 for a transport failure.  err_no may be NULL.
+ * rspc_vfile_pread: read up to len bytes at off with "vFile:pread:" pieces
+ *   as large as PacketSize allows; returns the bytes read (short only at end
+ *   of file) or -1.
+ * rspc_vfile_close: "vFile:close:"; 0 or -1. */
+int rspc_vfile_setfs(struct rspc *c, int64_t pid);
+int rspc_vfile_open(struct rspc *c, const char *path, int *err_no);
+long rspc_vfile_pread(struct rspc *c, int fd, void *buf, size_t len, uint64_t off);
+int rspc_vfile_close(struct rspc *c, int fd);
 
 #endif /* GOTAP_RSPC_H */

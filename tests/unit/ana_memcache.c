@@ -1,7 +1,8 @@
 /* ana_memcache.c — unit tests of analyzer/memcache.c over a fake target
  * memory: whole aligned chunks are fetched once per stop, reads across chunk
  * boundaries are stitched, a mapping's end gives a short read, invalidation
- * refetches, and a lying backend (more bytes than asked) cannot overrun.
+ * refetches, a lying backend (more bytes than asked) cannot overrun, and
+ * exact ranges (prefetch, put) serve reads for one stop without chunk fetches.
  */
 #include <stdint.h>
 #include <string.h>
@@ -81,6 +82,32 @@ int main(void)
 	lie = 0;
 	const struct gt_memcache_stats *st = gt_memcache_stats(mc);
 	CHECK("memcache.stats", st->misses >= 4 && st->hits >= 100);
+
+	/* exact ranges: one backend read of just that range, later reads free */
+	gt_memcache_invalidate(mc);
+	calls = 0;
+	CHECK("memcache.prefetch", gt_memcache_prefetch(mc, BASE + 0x123, 200) == 200 && calls == 1);
+	n = gt_memcache_read(mc, BASE + 0x130, big, 64);
+	CHECK("memcache.prefetch_serves_reads", n == 64 && memcmp(big, mem + 0x130, 64) == 0 &&
+	      calls == 1);
+	CHECK("memcache.prefetch_again_free", gt_memcache_prefetch(mc, BASE + 0x150, 16) == 16 &&
+	      calls == 1);
+	n = gt_memcache_read(mc, BASE + 0x123 + 190, big, 20);   /* runs past the range */
+	CHECK("memcache.prefetch_then_chunk", n == 20 && memcmp(big, mem + 0x123 + 190, 20) == 0 &&
+	      calls == 2);
+	CHECK("memcache.prefetch_short_at_end", gt_memcache_prefetch(mc, BASE + SIZE - 16, 64) == 16);
+	CHECK("memcache.prefetch_unmapped", gt_memcache_prefetch(mc, 0x500000, 64) == -1);
+	uint64_t known = 0x0123456789abcdefULL;
+	CHECK("memcache.put", gt_memcache_put(mc, 0x700000, &known, 8) == 0 &&
+	      gt_memcache_u64(mc, 0x700000, &w) == 0 && w == known);
+	gt_memcache_invalidate(mc);
+	before = calls;
+	CHECK("memcache.invalidate_drops_ranges", gt_memcache_u64(mc, 0x700000, &w) == -1 &&
+	      calls == before + 1);
+	mem[0x130] ^= 0x55;
+	n = gt_memcache_read(mc, BASE + 0x130, big, 1);
+	CHECK("memcache.prefetch_refetched_after_invalidate", n == 1 && big[0] == mem[0x130]);
+
 	gt_memcache_free(mc);
 	return check_done();
 }

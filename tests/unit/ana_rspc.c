@@ -181,7 +181,15 @@ static void test_gdbserver_spawn(const struct syms *sy)
 	      st.reason == RSP_REASON_SWBREAK);
 	CHECK("spawn: stop names the thread", st.has_thread && st.thread.tid == pid);
 	CHECK("spawn: expedited pc is the breakpoint", exp_rip == hit);
+	unsigned long p0 = rspc_packets_sent(c);
+	uint64_t crip = 0;
+	CHECK("spawn: expedited pc read without a packet", rspc_read_reg(c, st.thread.tid, RSP_AMD64_RIP,
+	      &crip) == 0 && crip == hit && rspc_packets_sent(c) == p0);
 	r = rspc_read_regs(c, st.thread.tid, regs);
+	CHECK("spawn: registers of the stopped thread: one 'g', no Hg", rspc_packets_sent(c) == p0 + 1);
+	uint64_t crdi = 0;
+	CHECK("spawn: registers cached for the stop", rspc_read_reg(c, st.thread.tid, RSP_AMD64_RDI,
+	      &crdi) == 0 && crdi == regs[RSP_AMD64_RDI] && rspc_packets_sent(c) == p0 + 1);
 	CHECK("spawn: registers at the breakpoint (rip, first argument 5)", r == 0 &&
 	      regs[RSP_AMD64_RIP] == hit && regs[RSP_AMD64_RDI] == 5);
 	if (r) printf("  %s\n", rspc_error(c));
