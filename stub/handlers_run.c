@@ -42,6 +42,33 @@ static bool ptid_matches(const struct stub_session *s, const struct rsp_ptid *id
 	return id->tid == -1 || id->tid == 0 || id->tid == tid;
 }
 
+/* A resumed thread with no signal of its own gets the one queued for it
+ * while another thread's pending stop was reported instead. */
+static void take_queued_signals(struct stub_session *s, struct action *per, int n)
+{
+	for (int q = 0; q < s->nqsig; ) {
+		int i;
+		for (i = 0; i < n; i++)
+			if (s->threads[i].tid == s->qsig[q].tid &&
+			    (per[i].kind == ACT_CONT || per[i].kind == ACT_STEP) && per[i].sig == 0)
+				break;
+		if (i < n) {
+			per[i].sig = s->qsig[q].sig;
+			s->qsig[q] = s->qsig[--s->nqsig];
+		} else {
+			q++;
+		}
+	}
+}
+
+/* Every thread continues, none with a signal: one resume-all call. */
+static bool is_uniform(const struct action *per, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (per[i].kind != ACT_CONT || per[i].sig != 0) return false;
+	return true;
+}
+
 static int resume(struct stub_session *s, const struct action *acts, int nacts, struct stub_out *o)
 {
 	int n = stub_load_threads(s);
@@ -55,7 +82,6 @@ static int resume(struct stub_session *s, const struct action *acts, int nacts, 
 		return -ENOMEM;
 	}
 	int nres = 0;
-	bool uniform = true;   /* every thread continues without a signal */
 	for (int i = 0; i < n; i++) {
 		per[i].kind = ACT_NONE;
 		for (int a = 0; a < nacts; a++)
@@ -64,7 +90,6 @@ static int resume(struct stub_session *s, const struct action *acts, int nacts, 
 				break;
 			}
 		if (per[i].kind == ACT_CONT || per[i].kind == ACT_STEP) tids[nres++] = s->threads[i].tid;
-		if (per[i].kind != ACT_CONT || per[i].sig != 0) uniform = false;
 	}
 	struct tgt_event ev;
 	int r = 0;
@@ -72,9 +97,15 @@ static int resume(struct stub_session *s, const struct action *acts, int nacts, 
 	if (nres == 0) {
 		stub_out_str(o, "OK");   /* nothing to run (only 't' actions) */
 	} else if (stub_take_pending(s, tids, nres, &ev)) {
+		/* Nothing runs: keep the signals gdb wanted delivered for the
+		 * threads' real resumption, or they would be lost. */
+		for (int i = 0; i < n; i++)
+			if ((per[i].kind == ACT_CONT || per[i].kind == ACT_STEP) && per[i].sig != 0 &&
+			    s->nqsig < STUB_MAX_PENDING)
+				s->qsig[s->nqsig++] = (struct stub_qsig){ s->threads[i].tid, per[i].sig };
 		o->len = stub_report_now(s, &ev, o->buf, o->cap);
 		if (!o->len) r = -EIO;
-	} else if (uniform) {
+	} else if (take_queued_signals(s, per, n), is_uniform(per, n)) {
 		reported = false;
 		r = s->ops->resume(s->tgt, -1, TGT_RESUME_CONT, 0);
 	} else {

@@ -88,6 +88,12 @@ struct stub_session {
 	struct tgt_event pending[STUB_MAX_PENDING];
 	int npending;
 
+	/* Signals gdb asked to deliver to threads whose resume was answered
+	 * with another thread's pending stop instead: each is delivered when
+	 * its thread really resumes (gdbserver enqueues them the same way). */
+	struct stub_qsig { pid_t tid; int sig; } qsig[STUB_MAX_PENDING];
+	int nqsig;
+
 	uint64_t *swbps;           /* addresses of inserted Z0 breakpoints */
 	size_t nswbps, capswbps;
 

@@ -101,9 +101,15 @@ size_t stub_stop_reply(struct stub_session *s, const struct tgt_event *ev,
 		case TGT_REASON_AWATCH: st.reason = RSP_REASON_AWATCH; st.reason_addr = ev->addr; break;
 		default: break;
 		}
-		/* Expedite rbp, rsp, rip: gdb then needs no 'g' to show the frame. */
-		static const unsigned exp[] = { RSP_AMD64_RBP, RSP_AMD64_RSP, RSP_AMD64_RIP };
-		for (unsigned i = 0; i < 3; i++) {
+		/* Expedite rbp, rsp, rip (gdb then needs no 'g' to show the frame,
+		 * as with gdbserver), and rax, rbx, r14, fs_base: Go's register ABI
+		 * keeps g in r14 and the first arguments in rax/rbx, so an analyzer
+		 * at a runtime probe needs no register round trip at all. */
+		static const unsigned exp[] = { RSP_AMD64_RBP, RSP_AMD64_RSP, RSP_AMD64_RIP,
+						RSP_AMD64_RAX, RSP_AMD64_RBX, RSP_AMD64_R14,
+						RSP_AMD64_FS_BASE };
+		_Static_assert(sizeof exp / sizeof exp[0] <= RSP_STOP_MAX_REGS, "stop reply register slots");
+		for (unsigned i = 0; i < sizeof exp / sizeof exp[0]; i++) {
 			uint8_t b[8];
 			if (s->ops->read_reg(s->tgt, ev->tid, exp[i], b) != 0) continue;
 			uint64_t v = 0;
@@ -146,6 +152,7 @@ void stub_session_forget_process(struct stub_session *s)
 	s->state = STUB_NOPROC;
 	s->nswbps = 0;
 	s->npending = 0;
+	s->nqsig = 0;
 	s->gthread = s->cthread = 0;
 	s->interrupting = false;
 	stub_vfile_close_all(s);
@@ -262,8 +269,17 @@ void stub_hand_back_signals(struct stub_session *s)
 			perror("gotap-stub: tgkill");
 	}
 	s->npending = 0;
+	/* Signals gdb already asked to deliver, still waiting for their
+	 * thread to resume (see qsig in session.h). */
 	const struct tgt_event *l = &s->last;
-	if (s->have_last && l->kind == TGT_EV_STOPPED && l->reason == TGT_REASON_SIGNAL &&
+	bool last_queued = false;
+	for (int i = 0; i < s->nqsig; i++) {
+		if (s->qsig[i].tid == l->tid && s->qsig[i].sig == l->sig) last_queued = true;
+		if (syscall(SYS_tgkill, s->pid, s->qsig[i].tid, s->qsig[i].sig) != 0 && errno != ESRCH)
+			perror("gotap-stub: tgkill");
+	}
+	s->nqsig = 0;
+	if (s->have_last && !last_queued && l->kind == TGT_EV_STOPPED && l->reason == TGT_REASON_SIGNAL &&
 	    l->sig > 0 && l->sig <= 64 && l->sig != SIGTRAP && l->sig != SIGSTOP &&
 	    (!s->program_set || s->program[l->sig]) && s->ops->thread_alive(s->tgt, l->tid)) {
 		if (syscall(SYS_tgkill, s->pid, l->tid, l->sig) != 0 && errno != ESRCH)
