@@ -25,7 +25,9 @@ int stub_h_m(struct stub_session *s, struct stub_cur a, struct stub_out *o)
 {
 	uint64_t addr, len;
 	if (!addr_len(&a, &addr, &len) || !stub_cur_end(&a)) return -EINVAL;
-	if (len > sizeof scratch) len = sizeof scratch;   /* short reply: gdb asks again */
+	/* The hex reply must fit in the PacketSize we advertise (a client may
+	 * size its buffer by it); a short reply makes gdb ask for the rest. */
+	if (len > (RSP_PACKET_SIZE - 16) / 2) len = (RSP_PACKET_SIZE - 16) / 2;
 	if ((o->cap - o->len) / 2 < len) len = (o->cap - o->len) / 2;
 	if (len == 0) return STUB_OK;
 	long n = s->ops->read_mem(s->tgt, addr, scratch, (size_t)len);
