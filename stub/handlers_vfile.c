@@ -3,7 +3,9 @@
  *
  * Access policy: a connected client may read the target's own files only —
  * its executable, every file it has mapped (/proc/PID/maps), its /proc/PID
- * entries, and separate debug info under /usr/lib/debug — unless the stub
+ * entries (files of procfs only: /proc/PID/root, cwd and fd/N lead out of
+ * /proc and what they reach follows the other rules), and separate debug
+ * info under /usr/lib/debug — unless the stub
  * runs with --allow-host-io.  Files are opened read-only; the descriptors gdb
  * sees are indexes into a small table, not the stub's own fds.
  * Errors are "F-1,errno" with gdb's File-I/O errno values (E.13.8).
@@ -22,8 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -116,7 +120,10 @@ static bool allowed_fd(struct stub_session *s, const char *path, int fd)
 	if (s->cfg->allow_host_io) return true;
 	char own[64];
 	int n = snprintf(own, sizeof own, "/proc/%d/", (int)stub_ns_out(s, s->pid));
-	if (strncmp(path, own, (size_t)n) == 0 && !strstr(path, "/..")) return true;
+	struct statfs sf;
+	if (strncmp(path, own, (size_t)n) == 0 && !strstr(path, "/..") &&
+	    fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+		return true;
 	struct stat st, ex;
 	char exe[64];
 	snprintf(exe, sizeof exe, "/proc/%d/exe", (int)s->pid);
@@ -156,14 +163,27 @@ static bool proc_path_in(struct stub_session *s, const char *path, char *out, si
 	return snprintf(out, cap, "%s", path) < (int)cap;
 }
 
-static bool allowed(struct stub_session *s, const char *path)
+/* Is path (resolved) a file of procfs?  /proc/PID/root, cwd and fd/N are
+ * links out of /proc: what they lead to is not one of "the target's /proc
+ * entries" and goes through the other rules. */
+static bool on_procfs(const char *path)
+{
+	struct statfs sf;
+	return statfs(path, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+/* link_only: the caller reads the link itself (vFile:readlink), not what
+ * it leads to, so /proc/PID/cwd and the like may be named. */
+static bool allowed(struct stub_session *s, const char *path, bool link_only)
 {
 	if (s->cfg->allow_host_io) return true;
 	if (s->pid <= 0 || path[0] != '/') return false;
 	char real[PATH_MAX], own[64];
 	if (!realpath(path, real)) return errno == ENOENT;   /* open() then says ENOENT */
 	int n = snprintf(own, sizeof own, "/proc/%d/", (int)s->pid);
-	if (strncmp(path, own, (size_t)n) == 0 && !strstr(path, "/..")) return true;
+	if (strncmp(path, own, (size_t)n) == 0 && !strstr(path, "/..") &&
+	    (link_only || on_procfs(real)))
+		return true;
 	if (strncmp(real, "/usr/lib/debug/", 15) == 0) return true;
 	char exe[PATH_MAX], rexe[PATH_MAX];
 	if (s->ops->exe_path(s->tgt, exe, sizeof exe) == 0 && realpath(exe, rexe) &&
@@ -187,7 +207,7 @@ static int vf_open(struct stub_session *s, struct stub_cur a, struct stub_out *o
 		if (!proc_path_in(s, path, own, sizeof own)) return fail(o, ENAMETOOLONG);
 		memcpy(path, own, strlen(own) + 1);
 	}
-	if (root < 0 && !allowed(s, path)) return fail(o, EACCES);
+	if (root < 0 && !allowed(s, path, false)) return fail(o, EACCES);
 	int slot = -1;
 	for (int i = 0; i < STUB_MAX_VFILE && slot < 0; i++)
 		if (s->vfd[i] < 0) slot = i;
@@ -319,7 +339,7 @@ static int vf_readlink(struct stub_session *s, struct stub_cur a, struct stub_ou
 		close(fd);
 		if (n < 0) return fail(o, e);
 	} else {
-		if (!allowed(s, path)) return fail(o, EACCES);
+		if (!allowed(s, path, true)) return fail(o, EACCES);
 		n = readlink(path, target, sizeof target);
 		if (n < 0) return fail(o, errno);
 	}
