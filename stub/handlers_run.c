@@ -73,14 +73,7 @@ static int resume(struct stub_session *s, const struct action *acts, int nacts, 
 {
 	int n = stub_load_threads(s);
 	if (n < 0) return n;
-	if (n == 0) {
-		/* Every thread is dying (an exit_group under way): nothing to run,
-		 * but the exit is still to be reported -- wait for it, as gdbserver. */
-		if (s->pid <= 0 || s->ops->resume(s->tgt, -1, TGT_RESUME_CONT, 0) < 0) return -ESRCH;
-		s->state = STUB_RUNNING;
-		s->interrupting = false;
-		return STUB_NO_REPLY;
-	}
+	if (n == 0) return -ESRCH;
 	pid_t *tids = malloc((size_t)n * sizeof *tids);
 	struct action *per = malloc((size_t)n * sizeof *per);
 	if (!tids || !per) {

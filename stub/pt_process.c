@@ -332,19 +332,6 @@ int pt_kill(struct tgt *t)
 	if (!t->exited) {
 		pt_vfork_children_drop(t, true);
 		if (kill(pid, SIGKILL) < 0 && errno != ESRCH) return -errno;
-		/* A process already in exit_group ignores that SIGKILL: a thread
-		 * whose ptrace-stop (its PTRACE_EVENT_EXIT) was collected and not
-		 * answered would never die, nor the leader become reapable.  Let
-		 * every thread in a ptrace-stop go (ESRCH for the others). */
-		for (int i = 0; i < t->nth; i++) ptrace(PTRACE_CONT, t->th[i]->tid, 0L, 0L);
-		for (int i = 0; i < t->nstray; i++)
-			if (WIFSTOPPED(t->stray[i].status)) ptrace(PTRACE_CONT, t->stray[i].tid, 0L, 0L);
-		char path[64];
-		snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-		DIR *d = opendir(path);
-		for (struct dirent *de; d && (de = readdir(d)) != NULL;)
-			if (de->d_name[0] != '.') ptrace(PTRACE_CONT, (pid_t)atoi(de->d_name), 0L, 0L);
-		if (d) closedir(d);
 		/* Reap every thread, the leader last (the kernel reports it only
 		 * once the others are gone).  Other children's statuses are kept
 		 * as strays and dropped with the process. */

@@ -179,23 +179,6 @@ static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 					return;
 				}
 			}
-			/* The int3 that trapped is not there any more: one of ours,
-			 * removed after the thread executed it but before its SIGTRAP
-			 * was dequeued (a PTRACE_INTERRUPT stop comes before a pending
-			 * signal, so the thread was "stopped" with the hit unreported).
-			 * As for a stale hit: rewind, and the thread executes the
-			 * original instruction (the program's own int3 or `int $3`
-			 * are still in memory and reported below). */
-			uint8_t b[2];
-			if (pt_mem_read_raw(t, pc - 1, b, 2) == 2 && b[1] != 0xcc &&
-			    !(b[0] == 0xcd && b[1] == 0x03)) {
-				th->regs.rip = pc;
-				if (pt_regs_store(th) == 0) {
-					th->at_bp = false;
-					pt_settle(t, th, satisfied);
-					return;
-				}
-			}
 		}
 		queue_stop(t, th, SIGTRAP, TGT_REASON_SIGNAL, 0);
 		return;
@@ -336,18 +319,8 @@ void pt_handle_status(struct tgt *t, pid_t tid, int status)
 	struct pt_thread *th = pt_thread_find(t, tid);
 	if (!th) {
 		/* A clone's first stop before the clone event, or a child that is
-		 * not ours: keep the status until a clone event claims it.
-		 * A clone whose parent was killed by exit_group before its clone
-		 * event could be reported is never claimed: its PTRACE_EVENT_EXIT
-		 * stop must be let go here, or it sits in that stop for good (the
-		 * group exit swallows further SIGKILLs), the leader is never
-		 * reapable and the exit never reported (nor kill() done).  Its
-		 * death is kept like any stray, for a late clone event to find. */
-		if (WIFSTOPPED(status) && ((unsigned)status >> 16) == PTRACE_EVENT_EXIT) {
-			ptrace(PTRACE_CONT, tid, 0L, 0L);
-			return;
-		}
-		pt_stray_add(t, tid, status);
+		 * not ours: keep the status until a clone event claims it. */
+		if (WIFSTOPPED(status)) pt_stray_add(t, tid, status);
 		return;
 	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -462,13 +435,6 @@ static bool all_kstopped(struct tgt *t)
 	return true;
 }
 
-static bool all_exiting(struct tgt *t)
-{
-	for (int i = 0; i < t->nth; i++)
-		if (!t->th[i]->exiting) return false;
-	return true;
-}
-
 static int interrupt(struct pt_thread *th)
 {
 	if (th->kstopped || th->stop_req || th->exiting || th->new_thread) return 0;
@@ -522,14 +488,6 @@ int pt_stop_all(struct tgt *t)
 			pt_queue_remove(t, i);
 		}
 	int r = stop_everyone(t);
-	/* Every thread dying (an exit_group under way): nothing is left to stop
-	 * or resume, only deaths to collect, the leader's last once the others
-	 * are reaped.  Collect them now, so that the exit is what the caller
-	 * drains next (resume() would find no thread to run). */
-	while (r == 0 && !t->exited && t->nth > 0 && all_exiting(t)) {
-		int w = pt_wait_one(t, -1, true);
-		if (w < 0) r = w;
-	}
 	/* New threads whose parent was running inherited "running". */
 	for (int i = 0; i < t->nth; i++) t->th[i]->running = false;
 	pt_evfd_update(t);
