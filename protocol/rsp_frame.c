@@ -4,36 +4,37 @@
  * sent (after escaping) modulo 256; '#', '$', '}' and '*' inside a payload are
  * sent as '}' followed by the byte xor 0x20 ("Binary data").  We never
  * run-length encode on output: it is optional and gdb does not need it.
+ *
+ * Speed (issue #6): runs of plain bytes are found and copied in bulk
+ * (rsp_scan.h), and a payload without any special byte — every hex reply —
+ * is copied as is, with no escape pass at all.
  */
-#include "rsp.h"
+#include <string.h>
 
-static bool needs_escape(uint8_t c)
-{
-	return c == '#' || c == '$' || c == '}' || c == '*';
-}
+#include "rsp.h"
+#include "rsp_scan.h"
 
 uint8_t rsp_checksum(const uint8_t *data, size_t n)
 {
-	uint8_t s = 0;
-	for (size_t i = 0; i < n; i++)
-		s = (uint8_t)(s + data[i]);
-	return s;
+	return rsp_sum_bytes(data, n);
 }
 
 size_t rsp_escape(uint8_t *dst, size_t cap, const uint8_t *data, size_t n,
 		  size_t *consumed)
 {
 	size_t o = 0, i = 0;
-	for (; i < n; i++) {
-		uint8_t c = data[i];
-		if (needs_escape(c)) {
-			if (cap - o < 2) break;
-			dst[o++] = '}';
-			dst[o++] = c ^ 0x20;
-		} else {
-			if (cap - o < 1) break;
-			dst[o++] = c;
+	while (i < n) {
+		size_t k = rsp_find_special(data + i, n - i);
+		if (k > cap - o) k = cap - o;    /* plain bytes: as many as fit */
+		if (k) {
+			memcpy(dst + o, data + i, k);
+			o += k;
+			i += k;
 		}
+		if (i == n || !rsp_is_special(data[i])) break;   /* done, or dst full */
+		if (cap - o < 2) break;          /* an escape pair is never split */
+		dst[o++] = '}';
+		dst[o++] = data[i++] ^ 0x20;
 	}
 	if (consumed) *consumed = i;
 	return o;
@@ -42,10 +43,14 @@ size_t rsp_escape(uint8_t *dst, size_t cap, const uint8_t *data, size_t n,
 size_t rsp_escape_fit(const uint8_t *data, size_t n, size_t budget)
 {
 	size_t used = 0, i = 0;
-	for (; i < n; i++) {
-		size_t w = needs_escape(data[i]) ? 2 : 1;
-		if (budget - used < w) break;
-		used += w;
+	while (i < n) {
+		size_t k = rsp_find_special(data + i, n - i);
+		if (k > budget - used) return i + (budget - used);
+		used += k;
+		i += k;
+		if (i == n || budget - used < 2) break;
+		used += 2;
+		i++;
 	}
 	return i;
 }
@@ -56,10 +61,17 @@ size_t rsp_frame(uint8_t *dst, size_t cap, const uint8_t *payload, size_t n,
 	static const char hex[] = "0123456789abcdef";
 	if (cap < 4) return 0;
 	dst[0] = notification ? '%' : '$';
-	size_t used;
-	size_t o = rsp_escape(dst + 1, cap - 4, payload, n, &used);
-	if (used != n) return 0;
-	uint8_t s = rsp_checksum(dst + 1, o);
+	size_t o;
+	if (rsp_find_special(payload, n) == n) {   /* nothing to escape */
+		if (n > cap - 4) return 0;
+		if (n) memcpy(dst + 1, payload, n);
+		o = n;
+	} else {
+		size_t used;
+		o = rsp_escape(dst + 1, cap - 4, payload, n, &used);
+		if (used != n) return 0;
+	}
+	uint8_t s = rsp_sum_bytes(dst + 1, o);
 	o++;
 	dst[o++] = '#';
 	dst[o++] = (uint8_t)hex[s >> 4];
