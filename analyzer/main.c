@@ -7,13 +7,19 @@
  *
  * The flow: load the binary (gort: symbols, DWARF layouts, probe addresses),
  * connect, tell the stub which signals to pass without stopping (Go's
- * preemption signal SIGURG above all), set the two breakpoints (growth.c),
- * then run a stop loop: our breakpoints become events for the sinks, any
- * other signal goes back to the program.  It ends when the program exits,
- * on Ctrl-C/SIGTERM, --duration or --max-events: breakpoints come out, then a
- * launched program is killed on Ctrl-C (it is ours, as with gdbserver) or
- * runs on to its end otherwise; a --remote/--pid target is detached and keeps
- * running unharmed.  A launched program's exit status becomes gotap's.
+ * preemption signal SIGURG above all), then one of two modes:
+ *  - trace (default when the stub can): a copystack tracepoint collected in
+ *    the stub (growth_trace.c), the program running non-stop, the trace
+ *    buffer streamed and turned into events (run_trace_nonstop; without
+ *    non-stop, run_trace_allstop interrupts every 20 ms to read);
+ *  - stop: the two breakpoints (growth.c) and a stop loop (run): our
+ *    breakpoints become events for the sinks, any other signal goes back to
+ *    the program.
+ * It ends when the program exits, on Ctrl-C/SIGTERM, --duration or
+ * --max-events: breakpoints (or the tracepoint) come out, then a launched
+ * program is killed on Ctrl-C (it is ours, as with gdbserver) or runs on to
+ * its end otherwise; a --remote/--pid target is detached and keeps running
+ * unharmed.  A launched program's exit status becomes gotap's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +42,7 @@
 #include "fetch.h"
 #include "gort.h"
 #include "growth.h"
+#include "growth_trace.h"
 #include "memcache.h"
 #include "out.h"
 #include "rsp.h"
@@ -52,6 +59,7 @@
 
 enum mode { MODE_NONE, MODE_LAUNCH, MODE_REMOTE, MODE_PID };
 enum fmt { FMT_TEXT, FMT_JSON, FMT_FOLDED };
+enum how { HOW_AUTO, HOW_TRACE, HOW_STOP };   /* --mode */
 
 struct opts {
 	enum mode mode;
@@ -66,6 +74,7 @@ struct opts {
 	char **argv;                /* PROG ARGS for MODE_LAUNCH */
 	const char *script_file;    /* --script FILE */
 	const char *script_text;    /* -e SCRIPT */
+	enum how how;               /* --mode trace|stop (auto: trace when the stub can) */
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -100,7 +109,8 @@ static void usage(FILE *f)
 		"\n"
 		"Reports every goroutine stack growth (runtime.newstack -> copystack) with the old\n"
 		"and new size, the goroutine id and the goroutine's backtrace, starting at the\n"
-		"function that ran out of stack.  Preemption requests are counted, not reported.\n"
+		"function that ran out of stack.  Preemption requests are never reported (--mode=stop\n"
+		"counts them).\n"
 		"\n"
 		"Options:\n"
 		"  --remote ADDR       connect to a gdbserver-compatible stub (HOST:PORT, :PORT, unix:PATH)\n"
@@ -116,6 +126,10 @@ static void usage(FILE *f)
 		"  --every N           report only every Nth growth (all are counted)\n"
 		"  --max-events N      stop analyzing after N reported growths\n"
 		"  --duration SECS     stop analyzing after SECS seconds\n"
+		"  --mode MODE         trace: a tracepoint collects each growth inside the stub while the\n"
+		"                      program runs (non-stop), gotap streams the trace buffer; stop: a\n"
+		"                      breakpoint stop per newstack/copystack hit, read over RSP.  Default:\n"
+		"                      trace when the stub offers tracepoints, non-stop and streaming\n"
 		"  --script FILE       run a SystemTap-style probe script instead of the growth report\n"
 		"  -e SCRIPT           the same, with the script on the command line (docs/SCRIPTS.md)\n"
 		"  -h, --help          this text\n"
@@ -140,7 +154,8 @@ static uint64_t parse_u64(const char *opt, const char *s)
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_REMOTE = 256, O_PID, O_BINARY, O_FORMAT, O_SUMMARY, O_EVERY, O_MAX, O_DURATION, O_SCRIPT };
+	enum { O_REMOTE = 256, O_PID, O_BINARY, O_FORMAT, O_SUMMARY, O_EVERY, O_MAX, O_DURATION, O_SCRIPT,
+	       O_MODE };
 	static const struct option lo[] = {
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "pid", required_argument, NULL, O_PID },
@@ -152,6 +167,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "max-events", required_argument, NULL, O_MAX },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "script", required_argument, NULL, O_SCRIPT },
+		{ "mode", required_argument, NULL, O_MODE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -194,6 +210,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case O_SCRIPT: o->script_file = optarg; break;
+		case O_MODE:
+			if (strcmp(optarg, "trace") == 0) o->how = HOW_TRACE;
+			else if (strcmp(optarg, "stop") == 0) o->how = HOW_STOP;
+			else die("--mode: expected trace or stop, not '%s'", optarg);
+			break;
 		case 'e': o->script_text = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("gotap %s\n", GOTAP_VERSION); exit(0);
@@ -421,7 +442,8 @@ enum end_reason { END_EXITED, END_SIGNAL, END_LIMIT, END_ERROR, END_STUB_GONE };
 struct session {
 	struct opts *o;
 	struct rspc *c;
-	struct gt_growth *gr;
+	struct gt_growth *gr;       /* stop mode */
+	struct gt_trace *tr;        /* trace mode (gr is NULL then) */
 	struct gt_memcache *mc;
 	struct live live;
 	int64_t deadline_ns;        /* mono clock; 0 = none */
@@ -434,9 +456,16 @@ struct session {
 	bool client_step;           /* gotap steps threads over its breakpoints itself */
 	int64_t fast_tid;           /* thread last resumed at our breakpoint (stub steps) */
 	int fast_repeats;           /* consecutive repeats of that thread's hit */
+	bool trace_failed;          /* the stub stopped the trace experiment by itself */
+	int64_t trace_check_ns;     /* mono clock of the next qTStatus check */
 };
 
 static bool conn_closed(struct rspc *c);
+
+static const struct gt_stats *stats_of(const struct session *s)
+{
+	return s->tr ? gt_trace_stats(s->tr) : gt_growth_stats(s->gr);
+}
 
 static int resume(struct session *s, int64_t tid, int sig)
 {
@@ -474,7 +503,7 @@ static int wait_stop(struct session *s, struct rsp_stop *st, int *stop_req)
 				continue; /* rspc already wrote it */
 			return 1;
 		}
-		live_update(&s->live, gt_growth_stats(s->gr), false);
+		live_update(&s->live, stats_of(s), false);
 		if (!*stop_req) {
 			int sig = stop_signal_pending();
 			if (sig)
@@ -533,7 +562,19 @@ static int let_go(struct session *s, bool kill_it)
 		s->stub_gone = true;
 		return -1;
 	}
-	if (gt_growth_disarm(s->gr) < 0) {
+	if (s->tr) {
+		/* stop collecting (what was collected is still reported), then
+		 * forget the tracepoint: no int3 may stay in a target that runs on */
+		char err[256];
+		if (gt_trace_stop(s->tr, err, sizeof err) < 0 || tc_init(s->c) < 0) {
+			if (stub_went_away(s)) {
+				s->stub_gone = true;
+				return -1;
+			}
+			warn("cannot stop the trace experiment: %s", rspc_error(s->c));
+			return -1;
+		}
+	} else if (gt_growth_disarm(s->gr) < 0) {
 		if (stub_went_away(s)) {
 			s->stub_gone = true;
 			return -1;
@@ -553,43 +594,14 @@ static int let_go(struct session *s, bool kill_it)
 	return 0;
 }
 
-/* "p<pid>.<tid>" when the stub speaks multiprocess, else "<tid>". */
-static void fmt_ptid(struct session *s, int64_t pid, int64_t tid, char *dst, size_t cap)
+/* Resume thread tid alone (rspc_resume_thread: 's', or 'C' with a signal)
+ * and wait for its stop.  Returns 0 with *st, or -1 (said). */
+static int resume_one(struct session *s, char action, int gdb_sig, int64_t tid,
+		      struct rsp_stop *st)
 {
-	if (rspc_has_feature(s->c, "multiprocess") && pid > 0)
-		snprintf(dst, cap, "p%" PRIx64 ".%" PRIx64, (uint64_t)pid, (uint64_t)tid);
-	else
-		snprintf(dst, cap, "%" PRIx64, (uint64_t)tid);
-}
-
-/* Send a resumption that only moves one thread and wait for its stop.
- * Returns 0 with *st, or -1. */
-static int resume_one(struct session *s, const char *pkt, struct rsp_stop *st)
-{
-	char reply[1024];
 	gt_memcache_invalidate(s->mc);
-	long n = rspc_request(s->c, pkt, reply, sizeof reply);
-	if (n < 0) {
-		warn("the stub closed the connection: %s", rspc_error(s->c));
-		return -1;
-	}
-	if (n > 1 && reply[0] == 'O' && strcmp(reply, "OK") != 0) {
-		/* console output came first: the stop follows */
-		size_t k = (size_t)(n - 1) / 2;
-		uint8_t text[512];
-		if (k > sizeof text)
-			k = sizeof text;
-		if (rsp_hex_decode(text, k, reply + 1, 2 * k) >= 0 && fwrite(text, 1, k, stdout) != k)
-			warn("cannot write the program's output");
-		int r = rspc_wait_stop(s->c, st, 60000);
-		if (r <= 0) {
-			warn("no stop after %s: %s", pkt, r < 0 ? rspc_error(s->c) : "timeout");
-			return -1;
-		}
-		return 0;
-	}
-	if (n == 0 || (size_t)n >= sizeof reply || rsp_stop_decode(reply, (size_t)n, st) != 0) {
-		warn("unexpected reply to %s: %s", pkt, reply);
+	if (rspc_resume_thread(s->c, action, gdb_sig, tid, st) < 0) {
+		warn("%s", rspc_error(s->c));
 		return -1;
 	}
 	return 0;
@@ -601,14 +613,10 @@ static int resume_one(struct session *s, const char *pkt, struct rsp_stop *st)
  * resuming everyone would let sysmon send the next SIGURG before the step
  * completes, forever.  The handler returns to the breakpoint, which then
  * reports the same hit again (gt_growth_expect_repeat skips it). */
-static int deliver_alone(struct session *s, int64_t pid, int64_t tid, int gdb_sig,
-			 struct rsp_stop *st)
+static int deliver_alone(struct session *s, int64_t tid, int gdb_sig, struct rsp_stop *st)
 {
-	char pkt[96], ptid[64];
-	fmt_ptid(s, pid, tid, ptid, sizeof ptid);
-	snprintf(pkt, sizeof pkt, "vCont;C%02x:%s", gdb_sig, ptid);
 	gt_growth_expect_repeat(s->gr, tid);
-	return resume_one(s, pkt, st);
+	return resume_one(s, 'C', gdb_sig, tid, st);
 }
 
 /* Step thread tid over our breakpoint at pc, the others staying stopped, as
@@ -616,18 +624,15 @@ static int deliver_alone(struct session *s, int64_t pid, int64_t tid, int gdb_si
  * inserted, it reports it again.  z0, vCont;s:tid, Z0.  Returns 0 when the
  * step is done (*sig and *sig_tid may then hold a signal to deliver on the next
  * resume), 1 when *st holds a stop the loop must handle instead, -1 on error. */
-static int step_over(struct session *s, int64_t pid, int64_t tid, uint64_t pc,
+static int step_over(struct session *s, int64_t tid, uint64_t pc,
 		     struct rsp_stop *st, int64_t *sig_tid, int *sig)
 {
-	char pkt[96], ptid[64];
 	struct rsp_stop st2;
-	fmt_ptid(s, pid, tid, ptid, sizeof ptid);
-	snprintf(pkt, sizeof pkt, "vCont;s:%s", ptid);
 	if (rspc_remove_bp(s->c, 0, pc, 1) < 0) {
 		warn("cannot remove the breakpoint at 0x%" PRIx64 ": %s", pc, rspc_error(s->c));
 		return -1;
 	}
-	if (resume_one(s, pkt, &st2) < 0)
+	if (resume_one(s, 's', 0, tid, &st2) < 0)
 		return -1;
 	if (rspc_insert_bp(s->c, 0, pc, 1) < 0) {
 		warn("cannot put back the breakpoint at 0x%" PRIx64 ": %s", pc, rspc_error(s->c));
@@ -670,7 +675,7 @@ static int step_over(struct session *s, int64_t pid, int64_t tid, uint64_t pc,
 	}
 	if (now == pc) {
 		/* the signal came before the instruction ran */
-		if (deliver_alone(s, pid, tid, st2.sig, st) < 0)
+		if (deliver_alone(s, tid, st2.sig, st) < 0)
 			return -1;
 		return 1;
 	}
@@ -680,7 +685,7 @@ static int step_over(struct session *s, int64_t pid, int64_t tid, uint64_t pc,
 }
 
 /* The stop loop.  Returns how the analysis ended. */
-static enum end_reason run(struct session *s, int64_t pid)
+static enum end_reason run(struct session *s)
 {
 	struct rsp_stop st;
 	char err[256];
@@ -696,7 +701,7 @@ static enum end_reason run(struct session *s, int64_t pid)
 			int64_t t = step_tid;
 			step_tid = 0;
 			if (gt_growth_armed(s->gr) && gt_growth_is_bp(s->gr, step_pc)) {
-				int r = step_over(s, pid, t, step_pc, &st, &sig_tid, &sig);
+				int r = step_over(s, t, step_pc, &st, &sig_tid, &sig);
 				if (r < 0)
 					return END_ERROR;
 				have_stop = r == 1;
@@ -753,7 +758,7 @@ static enum end_reason run(struct session *s, int64_t pid)
 				warn("%s", err);
 				return END_ERROR;
 			}
-			live_update(&s->live, gt_growth_stats(s->gr), false);
+			live_update(&s->live, stats_of(s), false);
 			int64_t tid = st.has_thread ? st.thread.tid : 0;
 			if (r >= 1) {
 				/* Who steps the thread over our breakpoint?  gotap-stub does
@@ -793,7 +798,7 @@ static enum end_reason run(struct session *s, int64_t pid)
 					if (tid > 0 && gt_growth_armed(s->gr) &&
 					    rspc_read_reg(s->c, tid, RSP_AMD64_RIP, &pc) == 0 &&
 					    gt_growth_is_bp(s->gr, pc)) {
-						if (deliver_alone(s, pid, tid, st.sig, &st) < 0)
+						if (deliver_alone(s, tid, st.sig, &st) < 0)
 							return END_ERROR;
 						have_stop = true;
 						continue;
@@ -834,6 +839,317 @@ static enum end_reason run(struct session *s, int64_t pid)
 		}
 	}
 	return END_SIGNAL;
+}
+
+/* ------------------------------------------------------------ trace mode */
+
+/* Trace mode (--mode=trace, growth_trace.h): the stub collects each growth
+ * into its trace buffer while the program runs; gotap reads the buffer as a
+ * stream.  With non-stop (QNonStop) the program never stops for gotap:
+ * stops of single threads (signals not passed in the stub) come as %Stop
+ * notifications and that thread alone is resumed.  Without non-stop
+ * (all-stop) packets can only be sent while the program is stopped: gotap
+ * interrupts it every TRACE_SLICE_MS, reads what the buffer holds and lets
+ * it go again.  A hitting thread never waits for gotap unless the buffer is
+ * full (the stub's back-pressure). */
+#define TRACE_POLL_MS 8          /* idle: at most this long between two reads of the buffer */
+#define TRACE_BATCH_MS 2         /* after a partial read: let frames gather this long */
+#define TRACE_SLICE_MS 20        /* all-stop: how long the program runs between reads */
+
+/* Ask for the trace buffer until it has nothing more.  0 or -1 (said). */
+static int trace_drain(struct session *s)
+{
+	char err[256];
+	for (;;) {
+		long n = gt_trace_poll(s->tr, err, sizeof err);
+		if (n < 0) {
+			live_clear(&s->live);
+			warn("%s", err);
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+	}
+}
+
+/* Has the stub stopped the experiment by itself (a program error, a full
+ * buffer)?  Asked every TRACE_CHECK_MS and at the end: growths after that
+ * would go unseen, so say it (and gotap's exit status will).  0, 1 when it
+ * has (said), -1 (said). */
+#define TRACE_CHECK_MS 500
+static int trace_check(struct session *s, bool now)
+{
+	char why[300];
+	int64_t t = mono_ns();
+	if (!now && t < s->trace_check_ns)
+		return 0;
+	s->trace_check_ns = t + TRACE_CHECK_MS * 1000000LL;
+	int r = gt_trace_check(s->tr, why, sizeof why);
+	if (r != 0) {
+		live_clear(&s->live);
+		warn("%s", why);
+	}
+	if (r > 0)
+		s->trace_failed = true;
+	return r;
+}
+
+/* Stop the experiment (the last frames are read and reported).  check:
+ * say so if the stub had stopped it by itself (not after the program's
+ * exit: the stub ends the run then). */
+static int trace_end(struct session *s, bool check)
+{
+	char err[256];
+	if (check && trace_check(s, true) < 0)
+		return -1;
+	if (gt_trace_stop(s->tr, err, sizeof err) < 0) {
+		live_clear(&s->live);
+		warn("cannot stop the trace experiment: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is it time to stop collecting?  Sets *stop_req for a stop signal (> 0) or
+ * the deadline (-1). */
+static void trace_check_limits(struct session *s, int *stop_req)
+{
+	if (*stop_req)
+		return;
+	int sig = stop_signal_pending();
+	if (sig)
+		*stop_req = s->stop_signal = sig;
+	else if (s->deadline_ns && mono_ns() >= s->deadline_ns)
+		*stop_req = -1;
+}
+
+/* The program exited: what it collected before is still in the stub. */
+static enum end_reason trace_exited(struct session *s, const struct rsp_stop *st)
+{
+	s->exited = true;
+	if (st->kind == RSP_STOP_EXITED) {
+		s->exit_status = st->exit_code;
+	} else {
+		s->exit_status = 128 + rsp_sig_to_host(st->sig);
+		live_clear(&s->live);
+		warn("the program was killed by signal %d", rsp_sig_to_host(st->sig));
+	}
+	if (gt_trace_running(s->tr) && trace_end(s, false) < 0)
+		return END_ERROR;
+	return END_EXITED;
+}
+
+/* A signal stop of one thread: which signal to give back (0 = none). */
+static int trace_signal(struct session *s, const struct rsp_stop *st)
+{
+	if (st->sig == GDB_SIGTRAP) {
+		/* tracepoint hits never come here: the stub consumes them */
+		if (!s->warned_trap)
+			warn("the program stopped with SIGTRAP outside gotap's tracepoint; not delivering it");
+		s->warned_trap = true;
+		return 0;
+	}
+	if (st->sig == GDB_SIGINT && s->interrupt_pending) {
+		s->interrupt_pending = false;   /* ours (all-stop) */
+		return 0;
+	}
+	return st->sig;
+}
+
+/* A stop signal or the deadline arrived, or max_events were reported:
+ * stop collecting.  Returns 0 to go on (passive: a launched program runs to
+ * its end), or the end reason. */
+static int trace_limit(struct session *s, int stop_req, bool *passive)
+{
+	if (trace_end(s, true) < 0)
+		return END_ERROR;
+	if (stop_req > 0)
+		return END_SIGNAL;
+	if (s->o->mode != MODE_LAUNCH)
+		return END_LIMIT;
+	*passive = true;
+	return 0;
+}
+
+static enum end_reason run_trace_nonstop(struct session *s)
+{
+	char err[256];
+	int stop_req = 0;
+	bool passive = false;
+	long got = 0;
+	int idle_ms = 0;   /* the wait before the next read (see below) */
+	if (rspc_resume_ns(s->c, -1, 0) < 0) {
+		warn("cannot resume the target: %s", rspc_error(s->c));
+		return END_ERROR;
+	}
+	for (;;) {
+		struct rsp_stop st;
+		int r = rspc_next_stop_ns(s->c, &st, passive ? WAIT_SLICE_MS : idle_ms);
+		if (r < 0) {
+			live_clear(&s->live);
+			if (stub_went_away(s)) {
+				s->stub_gone = true;
+				return END_ERROR;
+			}
+			warn("the stub closed the connection: %s", rspc_error(s->c));
+			return END_ERROR;
+		}
+		if (r > 0) {
+			switch (st.kind) {
+			case RSP_STOP_EXITED:
+			case RSP_STOP_TERMINATED:
+				return trace_exited(s, &st);
+			case RSP_STOP_SIGNAL: {
+				int64_t tid = st.has_thread ? st.thread.tid : 0;
+				int sig = trace_signal(s, &st);
+				if (tid > 0 && rspc_resume_ns(s->c, tid, sig) < 0) {
+					warn("cannot resume thread %" PRId64 ": %s", tid, rspc_error(s->c));
+					return END_ERROR;
+				}
+				break;
+			}
+			case RSP_STOP_NO_RESUMED:
+				warn("the stub has no thread left to resume");
+				return END_ERROR;
+			default:
+				break;   /* a thread's exit, output */
+			}
+			continue;    /* take every stop before reading the buffer */
+		}
+		if (!passive) {
+			got = gt_trace_poll(s->tr, err, sizeof err);
+			/* Read again at once only after a full read: a few frames at a
+			 * time would cost a round trip (two context switches) each;
+			 * the stub's buffer holds tens of ms of growths meanwhile. */
+			if (got > 0 && (size_t)got >= gt_trace_stream(s->tr)->max_req / 2)
+				idle_ms = 0;
+			else if (got > 0)
+				idle_ms = TRACE_BATCH_MS;
+			else
+				idle_ms = idle_ms == 0 ? 1 : idle_ms * 2 > TRACE_POLL_MS ? TRACE_POLL_MS : idle_ms * 2;
+			if (got < 0) {
+				live_clear(&s->live);
+				if (stub_went_away(s)) {
+					s->stub_gone = true;
+					return END_ERROR;
+				}
+				warn("%s", err);
+				return END_ERROR;
+			}
+			live_update(&s->live, stats_of(s), false);
+			int c = trace_check(s, false);
+			if (c < 0)
+				return END_ERROR;
+			if (c > 0 && !stop_req)
+				stop_req = -1;   /* nothing more comes: as --duration */
+		}
+		trace_check_limits(s, &stop_req);
+		if (passive) {
+			if (stop_req > 0) {
+				/* Ctrl-C while a launched program runs on */
+				live_clear(&s->live);
+				if (rspc_kill(s->c) < 0)
+					warn("cannot kill the program: %s", rspc_error(s->c));
+				return END_SIGNAL;
+			}
+			continue;
+		}
+		if (stop_req || gt_trace_done(s->tr)) {
+			int e = trace_limit(s, stop_req, &passive);
+			if (e)
+				return (enum end_reason)e;
+			stop_req = 0;
+			s->deadline_ns = 0;
+			got = 0;
+		}
+	}
+}
+
+static enum end_reason run_trace_allstop(struct session *s)
+{
+	int stop_req = 0;
+	bool passive = false;
+	int64_t sig_tid = -1;
+	int sig = 0;
+	for (;;) {
+		struct rsp_stop st;
+		if (resume(s, sig_tid, sig) < 0)
+			return END_ERROR;
+		sig_tid = -1;
+		sig = 0;
+		int r;
+		if (passive) {
+			int prev = stop_req;
+			if (wait_stop(s, &st, &stop_req) < 0)
+				return END_ERROR;
+			if (stop_req > 0 && !prev) {
+				live_clear(&s->live);
+				if (rspc_kill(s->c) < 0)
+					warn("cannot kill the program: %s", rspc_error(s->c));
+				return END_SIGNAL;
+			}
+			stop_req = 0;
+			r = 1;
+		} else {
+			r = rspc_wait_stop(s->c, &st, TRACE_SLICE_MS);
+			if (r == 0) {
+				/* time to read the buffer: stop the program */
+				if (rspc_interrupt(s->c) < 0) {
+					warn("cannot interrupt the target: %s", rspc_error(s->c));
+					return END_ERROR;
+				}
+				s->interrupt_pending = true;
+				r = rspc_wait_stop(s->c, &st, INTERRUPT_GRACE_MS);
+				if (r == 0) {
+					warn("the target did not stop after an interrupt");
+					return END_ERROR;
+				}
+			}
+		}
+		if (r < 0) {
+			live_clear(&s->live);
+			if (stub_went_away(s)) {
+				s->stub_gone = true;
+				return END_ERROR;
+			}
+			warn("the stub closed the connection: %s", rspc_error(s->c));
+			return END_ERROR;
+		}
+		switch (st.kind) {
+		case RSP_STOP_EXITED:
+		case RSP_STOP_TERMINATED:
+			return trace_exited(s, &st);
+		case RSP_STOP_SIGNAL:
+			sig = trace_signal(s, &st);
+			sig_tid = sig && st.has_thread ? st.thread.tid : -1;
+			if (sig_tid <= 0)
+				sig = 0;
+			break;
+		case RSP_STOP_NO_RESUMED:
+			warn("the stub has no thread left to resume");
+			return END_ERROR;
+		default:
+			break;
+		}
+		if (passive)
+			continue;
+		if (trace_drain(s) < 0)
+			return END_ERROR;
+		live_update(&s->live, stats_of(s), false);
+		int c = trace_check(s, false);
+		if (c < 0)
+			return END_ERROR;
+		if (c > 0 && !stop_req)
+			stop_req = -1;
+		trace_check_limits(s, &stop_req);
+		if (stop_req || gt_trace_done(s->tr)) {
+			int e = trace_limit(s, stop_req, &passive);
+			if (e)
+				return (enum end_reason)e;
+			stop_req = 0;
+			s->deadline_ns = 0;
+		}
+	}
 }
 
 /* ---------------------------------------------------- target-view paths */
@@ -1069,26 +1385,65 @@ int main(int argc, char **argv)
 		.every = o.every, .max_events = o.max_events, .max_frames = 64,
 		.sinks = sinks, .nsinks = nsinks,
 	};
-	struct gt_growth *gr = gt_growth_new(&cfg);
-	if (gr == NULL)
-		die("out of memory");
-	if (gt_growth_arm(gr, err, sizeof err) < 0) {
-		warn("%s", err);
-		(void)gt_growth_disarm(gr);
-		if (o.mode == MODE_LAUNCH)
-			(void)rspc_kill(c);
-		else
-			(void)rspc_detach(c);
-		return 2;
+	/* Trace mode when the stub has tracepoints, non-stop and a streaming
+	 * trace buffer (or when asked: then all-stop does if non-stop is
+	 * missing); stop mode else, or when the stub refuses the program. */
+	struct gt_growth *gr = NULL;
+	struct gt_trace *tr = NULL;
+	bool nonstop = false;
+	if (o.how == HOW_TRACE ||
+	    (o.how == HOW_AUTO && tc_supported(c) && rspc_has_feature(c, "QNonStop") &&
+	     rspc_has_feature(c, "QTBuffer:stream"))) {
+		tr = gt_trace_new(&cfg);
+		if (tr == NULL)
+			die("out of memory");
+		int ar = gt_trace_arm(tr, err, sizeof err);
+		if (ar != 0 && (ar < 0 || o.how == HOW_TRACE)) {
+			warn("trace mode: %s", err);
+			gt_trace_free(tr);
+			if (o.mode == MODE_LAUNCH)
+				(void)rspc_kill(c);
+			else
+				(void)rspc_detach(c);
+			return 2;
+		}
+		if (ar != 0) {
+			if (getenv("GOTAP_DEBUG"))
+				warn("trace mode not available (%s): stop mode", err);
+			gt_trace_free(tr);
+			tr = NULL;
+		} else if (rspc_has_feature(c, "QNonStop")) {
+			if (rspc_set_nonstop(c, true) == 0)
+				nonstop = true;
+			else if (getenv("GOTAP_DEBUG"))
+				warn("non-stop refused (%s): all-stop trace mode", rspc_error(c));
+		}
 	}
+	if (tr == NULL) {
+		gr = gt_growth_new(&cfg);
+		if (gr == NULL)
+			die("out of memory");
+		if (gt_growth_arm(gr, err, sizeof err) < 0) {
+			warn("%s", err);
+			(void)gt_growth_disarm(gr);
+			if (o.mode == MODE_LAUNCH)
+				(void)rspc_kill(c);
+			else
+				(void)rspc_detach(c);
+			return 2;
+		}
+	}
+	if (getenv("GOTAP_DEBUG"))
+		warn("mode: %s", tr ? nonstop ? "trace (non-stop)" : "trace (all-stop)" : "stop");
 
-	struct session s = { .o = &o, .c = c, .gr = gr, .mc = mc };
+	struct session s = { .o = &o, .c = c, .gr = gr, .tr = tr, .mc = mc };
 	s.live.on = isatty(STDERR_FILENO) == 1;
 	s.live.out_tty = out == stdout && isatty(STDOUT_FILENO) == 1;
 	if (o.duration > 0)
 		s.deadline_ns = mono_ns() + (int64_t)(o.duration * 1e9);
 
-	enum end_reason why = run(&s, pid);
+	enum end_reason why = tr == NULL ? run(&s)
+			      : nonstop ? run_trace_nonstop(&s) : run_trace_allstop(&s);
 	if (why == END_ERROR && s.stub_gone)
 		why = END_STUB_GONE;
 	int status = 0;
@@ -1119,13 +1474,22 @@ int main(int argc, char **argv)
 	if (why == END_SIGNAL && s.stub_gone)
 		warn("the stub got the signal too and let go of the program");
 	live_clear(&s.live);
-	if (gt_growth_finish(gr) < 0) {
+	if (s.trace_failed && status == 0)
+		status = 1;
+	if ((tr ? gt_trace_finish(tr) : gt_growth_finish(gr)) < 0) {
 		warn("cannot write the output: %s", strerror(errno));
 		status = 1;
 	}
-	if (getenv("GOTAP_DEBUG"))
+	if (getenv("GOTAP_DEBUG")) {
 		fprintf(stderr, "gotap-debug: %lu packets sent, memory cache %" PRIu64 " hits %" PRIu64 " misses\n",
 			rspc_packets_sent(c), gt_memcache_stats(mc)->hits, gt_memcache_stats(mc)->misses);
+		if (tr) {
+			const struct tc_stream *ts = gt_trace_stream(tr);
+			fprintf(stderr, "gotap-debug: trace stream: %" PRIu64 " qTBuffer requests (%" PRIu64
+				" empty), %" PRIu64 " bytes, %" PRIu64 " frames\n", ts->requests,
+				ts->empty_requests, ts->bytes, ts->frames);
+		}
+	}
 	if (o.mode != MODE_LAUNCH && why == END_EXITED)
 		fprintf(stderr, "gotap: the program exited (status %d)\n", s.exit_status);
 	if (out != stdout && fclose(out) != 0) {
@@ -1135,6 +1499,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nsinks; i++)
 		sinks[i].destroy(sinks[i].state);
 	gt_growth_free(gr);
+	gt_trace_free(tr);
 	gt_memcache_free(mc);
 	rspc_close(c);
 	gort_close(bin);

@@ -6,7 +6,8 @@
  * The growth logic (growth.c) fills a struct gt_event and hands it to every
  * sink; a sink never talks to the target.  Events that --every skipped are
  * still passed (reported == false, no frames) so the summary can count them;
- * the per-event formats ignore those.
+ * the per-event formats ignore those.  A per-event format flushes its output
+ * after each event whose `more` is false, so a pipe reader sees it at once.
  */
 #ifndef GOTAP_OUT_H
 #define GOTAP_OUT_H
@@ -29,6 +30,9 @@ struct gt_event {
 	struct gort_frame site;         /* the function that ran out of stack (always set) */
 	const struct gort_frame *frames;/* backtrace, innermost first (reported only) */
 	int nframes;
+	bool more;                      /* more events follow at once (trace mode hands out a
+					   batch): a sink may leave this one buffered; the
+					   batch's last event has more == false: flush then */
 };
 
 /* Counters for the whole run. */
@@ -44,6 +48,10 @@ struct gt_stats {
 	uint64_t repeats;               /* the same hit reported again after a signal: skipped */
 	uint64_t errors;                /* hits that could not be analyzed (unreadable memory) */
 	int64_t start_ns, end_ns;       /* wall clock of the analysis */
+	bool trace_mode;                /* collected by a tracepoint in the stub (--mode=trace):
+					   newstack entries and preemptions are not counted */
+	bool sampled;                   /* trace mode with --every N > 1: only reported growths
+					   reach the sinks (sites and bytes cover those) */
 };
 
 /* A sink.  event() is called for every growth in order, finish() once at

@@ -28,6 +28,8 @@ struct fold_state {
 	struct fold_entry **buckets;
 	size_t nbuckets, nentries;
 	int failed;                 /* an allocation failed: finish() reports it */
+	char *buf;                  /* the event's stack, reused from event to event */
+	size_t cap;
 };
 
 static uint64_t fnv1a(const char *s)
@@ -86,8 +88,8 @@ static int fold_event(void *state, const struct gt_event *ev)
 	struct fold_state *s = state;
 	if (!ev->reported)
 		return 0;
-	char *stack = NULL;
-	size_t len = 0, cap = 0;
+	char *stack = s->buf;       /* built in the reused buffer; copied only when new */
+	size_t len = 0, cap = s->cap;
 	char pcbuf[32];
 	for (int i = ev->nframes - 1; i >= 0; i--) {
 		const char *name = ev->frames[i].func;
@@ -99,30 +101,37 @@ static int fold_event(void *state, const struct gt_event *ev)
 		    append(&stack, &len, &cap, name, true) < 0)
 			goto oom;
 	}
-	if (stack == NULL && append(&stack, &len, &cap, "[unknown]", false) < 0)
+	if (ev->nframes <= 0 && append(&stack, &len, &cap, "[unknown]", false) < 0)
 		goto oom;
+	s->buf = stack;
+	s->cap = cap;
 	if (s->nentries >= s->nbuckets && grow_table(s) < 0)
 		goto oom;
 	uint64_t h = fnv1a(stack);
 	for (struct fold_entry *e = s->buckets[h % s->nbuckets]; e; e = e->next) {
 		if (e->hash == h && strcmp(e->stack, stack) == 0) {
 			e->count++;
-			free(stack);
 			return 0;
 		}
 	}
 	struct fold_entry *e = malloc(sizeof *e);
-	if (e == NULL)
+	char *copy = malloc(len + 1);
+	if (e == NULL || copy == NULL) {
+		free(e);
+		free(copy);
 		goto oom;
+	}
+	memcpy(copy, stack, len + 1);
 	e->hash = h;
 	e->count = 1;
-	e->stack = stack;
+	e->stack = copy;
 	e->next = s->buckets[h % s->nbuckets];
 	s->buckets[h % s->nbuckets] = e;
 	s->nentries++;
 	return 0;
 oom:
-	free(stack);
+	s->buf = stack;     /* append keeps the buffer valid when it fails */
+	s->cap = cap;
 	s->failed = 1;
 	return -1;
 }
@@ -170,6 +179,7 @@ static void fold_destroy(void *state)
 		}
 	}
 	free(s->buckets);
+	free(s->buf);
 	free(s);
 }
 

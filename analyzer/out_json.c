@@ -51,8 +51,8 @@ static json_t *frame_json(const struct gort_frame *fr)
 static int json_event(void *state, const struct gt_event *ev)
 {
 	FILE *f = state;
-	if (!ev->reported)
-		return 0;
+	if (!ev->reported)   /* not printed; it may end a batch all the same */
+		return ev->more || fflush(f) != EOF ? 0 : -1;
 	json_t *o = json_object(), *frames = json_array();
 	int bad = (o == NULL || frames == NULL);
 	if (!bad) {
@@ -75,7 +75,7 @@ static int json_event(void *state, const struct gt_event *ev)
 	}
 	int rc = -1;
 	if (!bad && json_dumpf(o, f, JSON_COMPACT) == 0 && fputc('\n', f) != EOF &&
-	    fflush(f) != EOF)
+	    (ev->more || fflush(f) != EOF))
 		rc = 0;
 	json_decref(frames);
 	json_decref(o);

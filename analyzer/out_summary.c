@@ -87,13 +87,24 @@ static int sum_finish(void *state, const struct gt_stats *st)
 	struct sum_state *s = state;
 	FILE *f = s->f;
 	double secs = (double)(st->end_ns - st->start_ns) / 1e9;
-	int r = fprintf(f,
-		"gotap summary: %" PRIu64 " stack growths (%" PRIu64 " reported) in %.3f s\n"
-		"  newstack entries: %" PRIu64 ", of which preemption requests: %" PRIu64 " (not growth)\n"
-		"  copystack shrinks ignored: %" PRIu64 "\n"
-		"  bytes copied: %" PRIu64 ", new stack bytes allocated: %" PRIu64 "\n",
-		st->growths, st->reported, secs, st->newstack_hits, st->preemptions,
-		st->shrinks, st->bytes_copied, st->bytes_allocated);
+	int r;
+	if (st->trace_mode)
+		/* one tracepoint on copystack: newstack is never watched */
+		r = fprintf(f,
+			"gotap summary: %" PRIu64 " stack growths (%" PRIu64 " reported) in %.3f s\n"
+			"  trace mode: growths counted in the stub; newstack entries and preemption requests not counted\n"
+			"  copystack shrinks ignored: %" PRIu64 "\n"
+			"  bytes copied: %" PRIu64 ", new stack bytes allocated: %" PRIu64 "%s\n",
+			st->growths, st->reported, secs, st->shrinks, st->bytes_copied, st->bytes_allocated,
+			st->sampled ? " (of the reported growths)" : "");
+	else
+		r = fprintf(f,
+			"gotap summary: %" PRIu64 " stack growths (%" PRIu64 " reported) in %.3f s\n"
+			"  newstack entries: %" PRIu64 ", of which preemption requests: %" PRIu64 " (not growth)\n"
+			"  copystack shrinks ignored: %" PRIu64 "\n"
+			"  bytes copied: %" PRIu64 ", new stack bytes allocated: %" PRIu64 "\n",
+			st->growths, st->reported, secs, st->newstack_hits, st->preemptions,
+			st->shrinks, st->bytes_copied, st->bytes_allocated);
 	if (r < 0)
 		return -1;
 	if (st->unmatched && fprintf(f, "  growths without a preceding newstack (attach): %" PRIu64 "\n",
@@ -110,8 +121,9 @@ static int sum_finish(void *state, const struct gt_stats *st)
 			s->tab[n++] = s->tab[i]; /* compact in place: table is not used again */
 	s->used = 0;
 	qsort(s->tab, n, sizeof *s->tab, by_count);
-	if (n > 0 && fprintf(f, "  top growth sites (function that ran out of stack):\n"
-			     "  %10s %12s  site\n", "growths", "bytes copied") < 0)
+	if (n > 0 && fprintf(f, "  top growth sites (function that ran out of stack)%s:\n"
+			     "  %10s %12s  site\n", st->sampled ? ", of the reported growths" : "",
+			     "growths", "bytes copied") < 0)
 		return -1;
 	for (size_t i = 0; i < n && (int)i < s->top; i++) {
 		const struct gort_frame *fr = &s->tab[i].fr;

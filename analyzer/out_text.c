@@ -6,7 +6,7 @@
  * The header line is what the SystemTap script printed plus the goroutine id;
  * frame lines are stap's print_ubacktrace_fileline() layout.  Events that
  * --every skipped are not printed.  Each event is flushed so a pipe reader
- * sees it at once.
+ * sees it at once (a batch of events, ev->more, once at its last event).
  *
  * Cost: a full report prints up to 64 frame lines per growth, and the same
  * few hundred pcs come back event after event, so each formatted line is
@@ -150,26 +150,53 @@ static int append_frame(struct text_state *s, const struct gort_frame *fr)
 	return 0;
 }
 
+/* Decimal digits of v at p; returns the end (at most 20 characters). */
+static char *put_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
 static int text_event(void *state, const struct gt_event *ev)
 {
 	struct text_state *s = state;
-	if (!ev->reported)
-		return 0;
+	if (!ev->reported)   /* not printed; it may end a batch all the same */
+		return ev->more || fflush(s->f) != EOF ? 0 : -1;
 	s->len = 0;
 	if (reserve(s, 128) < 0)
 		return -1;
-	int n = snprintf(s->buf, s->cap,
-			 "runtime: newstack: %" PRIu64 " -> %" PRIu64 " (goroutine %" PRId64 ")\n",
-			 ev->old_size, ev->new_size, ev->goid);
-	if (n < 0 || (size_t)n >= s->cap)
-		return -1;
-	s->len = (size_t)n;
+	/* "runtime: newstack: %" PRIu64 " -> %" PRIu64 " (goroutine %" PRId64 ")\n" */
+	static const char h1[] = "runtime: newstack: ", h2[] = " -> ", h3[] = " (goroutine ";
+	char *p = s->buf;
+	memcpy(p, h1, sizeof h1 - 1);
+	p = put_u64(p + sizeof h1 - 1, ev->old_size);
+	memcpy(p, h2, sizeof h2 - 1);
+	p = put_u64(p + sizeof h2 - 1, ev->new_size);
+	memcpy(p, h3, sizeof h3 - 1);
+	p += sizeof h3 - 1;
+	if (ev->goid < 0) {
+		*p++ = '-';
+		p = put_u64(p, (uint64_t)0 - (uint64_t)ev->goid);
+	} else {
+		p = put_u64(p, (uint64_t)ev->goid);
+	}
+	*p++ = ')';
+	*p++ = '\n';
+	s->len = (size_t)(p - s->buf);
 	for (int i = 0; i < ev->nframes; i++)
 		if (append_frame(s, &ev->frames[i]) < 0)
 			return -1;
 	if (fwrite(s->buf, 1, s->len, s->f) != s->len)
 		return -1;
-	return fflush(s->f) == EOF ? -1 : 0;
+	/* within a batch (ev->more) the batch's last event flushes */
+	return !ev->more && fflush(s->f) == EOF ? -1 : 0;
 }
 
 static int text_finish(void *state, const struct gt_stats *st)

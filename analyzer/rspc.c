@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "rspc.h"
+#include "rsp_scan.h"  /* the protocol library's bulk scanners (header-only) */
 
 /* A request gets its reply within this time or the stub is declared hung. */
 #define RSPC_REPLY_TIMEOUT_MS 60000
@@ -59,6 +60,16 @@ struct rspc {
 	uint8_t rc_known[RSP_AMD64_NREGS];
 	uint64_t rc_val[RSP_AMD64_NREGS];
 	int out_fd;             /* where 'O' output goes, -1 to drop it */
+	/* Non-stop: the %Stop notification not taken yet (the stub sends the
+	 * next one only after vStopped has drained its queue), and the stops
+	 * taken with vStopped, not handed out yet. */
+	bool nonstop;
+	bool notif_wanted;      /* recv_packet returns 2 on a notification */
+	uint8_t *notif;
+	size_t notif_len, notif_cap;
+	bool have_notif;
+	struct rsp_stop *sq;
+	size_t sq_head, sq_len, sq_cap;
 	unsigned long sent;     /* packets sent (not counting resends) */
 	char *features;         /* qSupported reply, NUL-terminated */
 	struct rsp_parser parser;
@@ -202,7 +213,7 @@ static int unhex(uint8_t *dst, const uint8_t *src, size_t n)
 
 /* Fast path of the receiver: a whole "$payload#xx" at c->in[c->in_off]
  * without escapes or run-length encoding (every hex reply, most others) is
- * copied out with memchr and one checksum loop instead of the byte-at-a-time
+ * copied out after two SSE2 passes (find, checksum) instead of the byte-at-a-time
  * state machine (which took a third of gotap's CPU).  Only when the parser is
  * between packets.  Returns 1 with the payload in c->rx[0..c->parser.len),
  * -1 if the packet is not complete in the buffer yet, 0 if the parser must
@@ -212,16 +223,17 @@ static int fast_packet(struct rspc *c)
 	const uint8_t *p = c->in + c->in_off;
 	size_t avail = c->in_len - c->in_off;
 	if (!c->parser_idle || avail == 0 || p[0] != '$') return 0;
-	const uint8_t *h = avail > 1 ? memchr(p + 1, '#', avail - 1) : NULL;
-	if (!h) return avail - 1 > 2 * sizeof c->rx ? 0 : -1;
-	size_t n = (size_t)(h - p) - 1;
+	/* one SSE2 pass finds the '#' and proves there is no '}', '*' or '$'
+	 * before it; the checksum is another (rsp_scan.h) */
+	size_t k = rsp_find_special(p + 1, avail - 1);
+	if (k == avail - 1) return avail - 1 > 2 * sizeof c->rx ? 0 : -1;
+	if (p[1 + k] != '#') return 0;
+	const uint8_t *h = p + 1 + k;
+	size_t n = k;
 	if ((size_t)(h - p) + 3 > avail) return -1;
 	if (n > sizeof c->rx) return 0;
 	const uint8_t *d = p + 1;
-	if (memchr(d, '}', n) || memchr(d, '*', n) || memchr(d, '$', n)) return 0;
-	unsigned sum = 0;   /* a plain reduction: the compiler vectorizes it */
-	for (size_t i = 0; i < n; i++) sum += d[i];
-	sum &= 0xff;
+	unsigned sum = rsp_sum_bytes(d, n);
 	int hi = hexv[h[1]], lo = hexv[h[2]];
 	if ((hi | lo) < 0 || (uint8_t)(hi << 4 | lo) != sum) return 0;
 	memcpy(c->rx, d, n);
@@ -230,9 +242,29 @@ static int fast_packet(struct rspc *c)
 	return 1;
 }
 
+/* Keep the notification just parsed (c->rx) for rspc_next_stop_ns.  A
+ * "%Stop:" while one is kept is a repeat of it (a stub may re-send until
+ * vStopped): dropped.  Other kinds are ignored, as the manual allows. */
+static int keep_notification(struct rspc *c)
+{
+	size_t n = c->parser.len;
+	if (n < 5 || memcmp(c->rx, "Stop:", 5) != 0 || c->have_notif) return 0;
+	if (n > c->notif_cap) {
+		uint8_t *p = realloc(c->notif, n);
+		if (!p) return fail(c, "out of memory");
+		c->notif = p;
+		c->notif_cap = n;
+	}
+	memcpy(c->notif, c->rx, n);
+	c->notif_len = n;
+	c->have_notif = true;
+	return 0;
+}
+
 /* Next packet from the stub (payload in c->rx[0..c->parser.len)).
  * Acks, naks and resends are handled here.  Returns 1 with a packet, 0 on
- * timeout, -1 on error. */
+ * timeout, -1 on error; 2 when a notification was kept and notif_wanted
+ * is set (else notifications are kept and the wait goes on). */
 static int recv_packet(struct rspc *c, int timeout_ms)
 {
 	int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
@@ -263,7 +295,10 @@ static int recv_packet(struct rspc *c, int timeout_ms)
 			case RSP_EV_NONE:
 			case RSP_EV_ACK:          /* stray or expected '+': nothing to do */
 			case RSP_EV_INTERRUPT:    /* meaningless from a stub */
-			case RSP_EV_NOTIFICATION: /* non-stop only; we run all-stop */
+				break;
+			case RSP_EV_NOTIFICATION: /* non-stop: never acked (E.9) */
+				if (keep_notification(c) < 0) return -1;
+				if (c->notif_wanted) return 2;
 				break;
 			case RSP_EV_NAK:
 				if (c->noack || c->tx_len == 0) break;
@@ -496,9 +531,14 @@ struct rspc *rspc_spawn(const char *stub_path, char *const argv[], pid_t attach_
 		return NULL;
 	}
 	if (pid == 0) {
-		/* child: the socket becomes stdin and stdout (dup2 clears CLOEXEC) */
+		/* child: the socket becomes stdin and stdout (dup2 clears CLOEXEC).
+		 * A session of its own, as gdb gives `target remote | CMD`: the
+		 * terminal's ^C goes to gotap, which detaches or kills through
+		 * the stub; reaching the stub too, it would cut the connection
+		 * under gotap's feet (the stub cleans up when gotap dies). */
 		int e = 0;
-		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0) e = errno;
+		if (setsid() < 0) e = errno;
+		if (!e && (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0)) e = errno;
 		if (!e) {
 			execvp(stub_path, args);
 			e = errno;
@@ -553,7 +593,18 @@ void rspc_close(struct rspc *c)
 	if (c->fd >= 0) close(c->fd);   /* nothing to do about a failing close here */
 	free(c->features);
 	free(c->tx);
+	free(c->notif);
+	free(c->sq);
 	free(c);
+}
+
+int rspc_fail_msg(struct rspc *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof c->err, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
 const char *rspc_error(const struct rspc *c)
@@ -1119,6 +1170,157 @@ int rspc_wait_stop(struct rspc *c, struct rsp_stop *st, int timeout_ms)
 		note_pid(c, st);
 		note_stop(c, st, p, n);
 		return 1;
+	}
+}
+
+size_t rspc_fmt_ptid(const struct rspc *c, int64_t tid, char *dst, size_t cap)
+{
+	if (cap == 0) return 0;
+	size_t k = fmt_thread(c, dst, cap - 1, tid);
+	dst[k] = 0;
+	return k;
+}
+
+int rspc_resume_thread(struct rspc *c, char action, int gdb_sig, int64_t tid,
+		       struct rsp_stop *st)
+{
+	char pkt[96];
+	int k;
+	if (action == 'C' || action == 'S') {
+		if (gdb_sig < 0 || gdb_sig > 0xff) return fail(c, "no signal number %d", gdb_sig);
+		k = snprintf(pkt, sizeof pkt, "vCont;%c%02x:", action, gdb_sig);
+	} else if (action == 'c' || action == 's') {
+		k = snprintf(pkt, sizeof pkt, "vCont;%c:", action);
+	} else {
+		return fail(c, "no resume action '%c'", action);
+	}
+	if (rspc_fmt_ptid(c, tid, pkt + k, sizeof pkt - (size_t)k) == 0)
+		return fail(c, "thread id %lld does not fit", (long long)tid);
+	/* the thread runs: what we knew of registers and Hg is stale */
+	regcache_forget(c);
+	c->hg_tid = 0;
+	const uint8_t *r;
+	long n = transact_str(c, pkt, &r);
+	if (n < 0) return -1;
+	if (n > 1 && r[0] == 'O' && !is_ok(r, n)) {
+		/* console output came first: the stop follows */
+		if (console_output(c, r + 1, (size_t)n - 1) < 0) return -1;
+		int w = rspc_wait_stop(c, st, RSPC_REPLY_TIMEOUT_MS);
+		if (w == 0) return fail(c, "no stop after %s within %d s", pkt, RSPC_REPLY_TIMEOUT_MS / 1000);
+		return w < 0 ? -1 : 0;
+	}
+	if (n == 0 || rsp_stop_decode((const char *)r, (size_t)n, st) != 0)
+		return bad_reply(c, pkt, r, n);
+	note_pid(c, st);
+	note_stop(c, st, r, (size_t)n);
+	return 0;
+}
+
+/* ------------------------------------------------------------ non-stop */
+
+int rspc_set_nonstop(struct rspc *c, bool on)
+{
+	if (request_ok(c, on ? "QNonStop:1" : "QNonStop:0", "QNonStop") < 0) return -1;
+	c->nonstop = on;
+	regcache_forget(c);
+	c->hg_tid = 0;
+	return 0;
+}
+
+bool rspc_is_nonstop(const struct rspc *c)
+{
+	return c->nonstop;
+}
+
+int rspc_resume_ns(struct rspc *c, int64_t tid, int gdb_sig)
+{
+	char pkt[96] = "vCont;c";
+	if (gdb_sig < 0 || gdb_sig > 0xff) return fail(c, "no signal number %d", gdb_sig);
+	if (gdb_sig && tid <= 0) return fail(c, "a signal needs a thread");
+	if (tid > 0) {
+		int k = gdb_sig ? snprintf(pkt, sizeof pkt, "vCont;C%02x:", gdb_sig)
+				: snprintf(pkt, sizeof pkt, "vCont;c:");
+		if (rspc_fmt_ptid(c, tid, pkt + k, sizeof pkt - (size_t)k) == 0)
+			return fail(c, "thread id %lld does not fit", (long long)tid);
+	}
+	regcache_forget(c);
+	c->hg_tid = 0;
+	return request_ok(c, pkt, "resume (non-stop vCont)");
+}
+
+/* Queue one decoded stop for rspc_next_stop_ns. */
+static int sq_push(struct rspc *c, const struct rsp_stop *st)
+{
+	if (c->sq_head > 0 && c->sq_head == c->sq_len) c->sq_head = c->sq_len = 0;
+	if (c->sq_len == c->sq_cap) {
+		size_t ncap = c->sq_cap ? 2 * c->sq_cap : 16;
+		struct rsp_stop *p = realloc(c->sq, ncap * sizeof *p);
+		if (!p) return fail(c, "out of memory");
+		c->sq = p;
+		c->sq_cap = ncap;
+	}
+	c->sq[c->sq_len++] = *st;
+	return 0;
+}
+
+/* Take the kept %Stop notification: its stop, then vStopped until "OK"
+ * (each reply is the stub's next queued stop).  0 or -1. */
+static int take_notification(struct rspc *c)
+{
+	struct rsp_stop st;
+	c->have_notif = false;
+	if (rsp_stop_decode((const char *)c->notif + 5, c->notif_len - 5, &st) != 0)
+		return bad_reply(c, "stop notification", c->notif, (long)c->notif_len);
+	note_pid(c, &st);
+	if (sq_push(c, &st) < 0) return -1;
+	for (int guard = 0; guard < 1000000; guard++) {
+		const uint8_t *r;
+		long n = transact_str(c, "vStopped", &r);
+		if (n < 0) return -1;
+		if (is_ok(r, n)) return 0;
+		if (n == 0 || rsp_stop_decode((const char *)r, (size_t)n, &st) != 0)
+			return bad_reply(c, "vStopped", r, n);
+		note_pid(c, &st);
+		if (sq_push(c, &st) < 0) return -1;
+	}
+	return fail(c, "vStopped: the stub's stop queue does not end");
+}
+
+int rspc_next_stop_ns(struct rspc *c, struct rsp_stop *st, int timeout_ms)
+{
+	int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
+	for (;;) {
+		if (c->sq_head < c->sq_len) {
+			*st = c->sq[c->sq_head++];
+			/* a thread stopped: the stub's current thread and what we
+			 * knew of registers may have changed */
+			regcache_forget(c);
+			c->hg_tid = 0;
+			if (st->kind == RSP_STOP_OUTPUT) continue;
+			return 1;
+		}
+		if (c->have_notif) {
+			if (take_notification(c) < 0) return -1;
+			continue;
+		}
+		int left = -1;
+		if (timeout_ms >= 0) {
+			int64_t l = deadline - now_ms();
+			left = l < 0 ? 0 : l > 1000000 ? 1000000 : (int)l;
+		}
+		c->notif_wanted = true;
+		int r = recv_packet(c, left);
+		c->notif_wanted = false;
+		if (r < 0) return -1;
+		if (r == 0) return 0;
+		if (r == 1) {
+			/* a packet while no request is outstanding: console output
+			 * (all-stop habit) is shown, anything else is stray */
+			const uint8_t *p = c->rx;
+			size_t n = c->parser.len;
+			if (n > 1 && p[0] == 'O' && !is_ok(p, (long)n) && console_output(c, p + 1, n - 1) < 0)
+				return -1;
+		}
 	}
 }
 

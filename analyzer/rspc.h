@@ -42,6 +42,10 @@ void rspc_close(struct rspc *c);
 
 const char *rspc_error(const struct rspc *c);
 
+/* Set the connection's error message (for layers built on rspc that judge
+ * a reply themselves).  Always returns -1. */
+int rspc_fail_msg(struct rspc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* qSupported + QStartNoAckMode (if offered) + '?' : fills *initial with the
  * initial stop reply.  Call once after connecting. */
 int rspc_handshake(struct rspc *c, struct rsp_stop *initial);
@@ -100,6 +104,40 @@ int rspc_resume(struct rspc *c, int64_t sig_tid, int gdb_sig);
  * Returns 1 with *st filled, 0 on timeout, negative on error/EOF.
  * 'O' console-output packets are consumed and written to stdout. */
 int rspc_wait_stop(struct rspc *c, struct rsp_stop *st, int timeout_ms);
+
+/* "p<pid>.<tid>" (multiprocess, pid known from a stop reply) or "<tid>", hex,
+ * as vCont and H packets name a thread.  Returns the length written (0 if it
+ * does not fit; dst is NUL-terminated when cap > 0). */
+size_t rspc_fmt_ptid(const struct rspc *c, int64_t tid, char *dst, size_t cap);
+
+/* All-stop: resume thread tid alone, the others staying stopped, and wait for
+ * the stop that follows: "vCont;<action>[sig]:<ptid>" with action 's' or 'c',
+ * or 'S'/'C' with gdb_sig.  Console output ('O') that comes before the stop is
+ * written as rspc_wait_stop does.  Returns 0 with *st, or -1 (reason in
+ * rspc_error: transport failure, no stop within 60 s, or a reply that is no
+ * stop reply). */
+int rspc_resume_thread(struct rspc *c, char action, int gdb_sig, int64_t tid,
+		       struct rsp_stop *st);
+
+/* Non-stop mode (GDB manual E.10 "Remote Non-Stop", E.9 "Notification
+ * Packets").  rspc_set_nonstop sends QNonStop:1/0 (stub must offer
+ * QNonStop+); 0, or -1 if refused.  In non-stop mode resumptions answer "OK"
+ * at once and stops come as "%Stop:" notifications, which may arrive at any
+ * time, also between a request and its reply: rspc keeps them (any request
+ * may be sent while threads run: m, qTBuffer, ...).
+ *
+ * rspc_resume_ns: "vCont;c" (tid <= 0: every thread), "vCont;c:<ptid>", or
+ *   with gdb_sig "vCont;C<sig>:<ptid>"; expects "OK".  0 or -1.
+ * rspc_next_stop_ns: the next stop event: from the queue, else from a kept
+ *   or arriving %Stop notification, which is then acknowledged with vStopped
+ *   until "OK" (every stop so taken is queued).  Waits at most timeout_ms
+ *   (0: only what is already here, -1: forever).  Returns 1 with *st, 0 on
+ *   timeout, -1 on error.  Console output notifications are written as in
+ *   all-stop. */
+int rspc_set_nonstop(struct rspc *c, bool on);
+bool rspc_is_nonstop(const struct rspc *c);
+int rspc_resume_ns(struct rspc *c, int64_t tid, int gdb_sig);
+int rspc_next_stop_ns(struct rspc *c, struct rsp_stop *st, int timeout_ms);
 
 /* Send the interrupt byte (0x03) to stop a running target. */
 int rspc_interrupt(struct rspc *c);

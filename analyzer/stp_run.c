@@ -422,41 +422,15 @@ static bool is_bp(struct session *s, uint64_t pc)
 	return false;
 }
 
-static void fmt_ptid(struct session *s, int64_t tid, char *dst, size_t cap)
+/* Resume thread tid alone (rspc_resume_thread: 's', or 'C' with a signal)
+ * and wait for its stop.  Returns 0 with *st, or -1 (said). */
+static int resume_one(struct session *s, char action, int gdb_sig, int64_t tid,
+		      struct rsp_stop *st)
 {
-	if (rspc_has_feature(s->c, "multiprocess") && s->pid > 0)
-		snprintf(dst, cap, "p%" PRIx64 ".%" PRIx64, (uint64_t)s->pid, (uint64_t)tid);
-	else
-		snprintf(dst, cap, "%" PRIx64, (uint64_t)tid);
-}
-
-/* A resumption that moves one thread; waits for its stop. */
-static int resume_one(struct session *s, const char *pkt, struct rsp_stop *st)
-{
-	char reply[2048];
 	gt_memcache_invalidate(s->mc);
-	long n = rspc_request(s->c, pkt, reply, sizeof reply);
-	if (n < 0) {
-		warnx("the stub closed the connection: %s", rspc_error(s->c));
-		return -1;
-	}
-	if (n > 1 && reply[0] == 'O' && strcmp(reply, "OK") != 0) {
-		size_t k = (size_t)(n - 1) / 2;
-		uint8_t text[1024];
-		if (k > sizeof text)
-			k = sizeof text;
-		if (rsp_hex_decode(text, k, reply + 1, 2 * k) >= 0 && fwrite(text, 1, k, stdout) != k)
-			warnx("cannot write the program's output");
-		fflush(stdout);
-		int r = rspc_wait_stop(s->c, st, 60000);
-		if (r <= 0) {
-			warnx("no stop after %s: %s", pkt, r < 0 ? rspc_error(s->c) : "timeout");
-			return -1;
-		}
-		return 0;
-	}
-	if (n == 0 || (size_t)n >= sizeof reply || rsp_stop_decode(reply, (size_t)n, st) != 0) {
-		warnx("unexpected reply to %s: %s", pkt, reply);
+	fflush(stdout);   /* the script's output before the program's */
+	if (rspc_resume_thread(s->c, action, gdb_sig, tid, st) < 0) {
+		warnx("%s", rspc_error(s->c));
 		return -1;
 	}
 	return 0;
@@ -479,15 +453,12 @@ static uint64_t stop_pc(struct session *s, const struct rsp_stop *st, int64_t ti
  * holds a stop the loop must handle instead, -1 on error. */
 static int step_over(struct session *s, int64_t tid, uint64_t pc, struct rsp_stop *st, int *sig)
 {
-	char pkt[96], ptid[64];
 	struct rsp_stop st2;
-	fmt_ptid(s, tid, ptid, sizeof ptid);
-	snprintf(pkt, sizeof pkt, "vCont;s:%s", ptid);
 	if (rspc_remove_bp(s->c, 0, pc, 1) < 0) {
 		warnx("cannot remove the breakpoint at 0x%" PRIx64 ": %s", pc, rspc_error(s->c));
 		return -1;
 	}
-	if (resume_one(s, pkt, &st2) < 0)
+	if (resume_one(s, 's', 0, tid, &st2) < 0)
 		return -1;
 	if (st2.kind != RSP_STOP_SIGNAL) {
 		*st = st2;
@@ -542,11 +513,8 @@ static int step_over(struct session *s, int64_t tid, uint64_t pc, struct rsp_sto
  * unchanged), and gotap steps from then on.  Same results as step_over. */
 static int probe_step(struct session *s, int64_t tid, uint64_t pc, struct rsp_stop *st, int *sig)
 {
-	char pkt[96], ptid[64];
 	struct rsp_stop st2;
-	fmt_ptid(s, tid, ptid, sizeof ptid);
-	snprintf(pkt, sizeof pkt, "vCont;s:%s", ptid);
-	if (resume_one(s, pkt, &st2) < 0)
+	if (resume_one(s, 's', 0, tid, &st2) < 0)
 		return -1;
 	if (st2.kind != RSP_STOP_SIGNAL || (st2.has_thread && st2.thread.tid != tid)) {
 		*st = st2;     /* someone else's stop came first: still undecided */

@@ -1,5 +1,6 @@
 /* rsp_scan.h — private helpers of the protocol library: bulk scanning of
- * packet bytes (include only from the protocol library's own .c files).
+ * packet bytes (the protocol library's .c files, and the RSP client's receive
+ * fast path in analyzer/rspc.c; header-only, pure).
  *
  * A packet body is mostly plain bytes; only '#', '$', '}' and '*' mean
  * something inside it (end, resync, escape, run-length).  Finding the next

@@ -11,6 +11,9 @@
 # A target compiles with protocol/*.c.  It can ask for more in its first
 # lines:   // fuzz-sources: stub/handlers.c stub/transport.c
 #          // fuzz-libs: -ldw -lelf -ljansson
+#          // fuzz-dummy: tests/fuzz/dummy_threads.c
+# (fuzz-dummy: a helper program built without sanitizers into build/fuzz/<name>/dummy,
+# named to the target in GOTAP_FUZZ_DUMMY_BIN.)
 # FUZZ_MERGE=1 also merges the inputs that found new coverage back into the
 # seed corpus (libFuzzer -merge=1), to be reviewed and committed by hand.
 # Exit status: 0 if no target crashed and all built, 1 otherwise.
@@ -49,6 +52,17 @@ for src in "${targets[@]}"; do
     echo "FAIL: $name: build"
     summary+=("$name: build failed"); status=1; continue
   fi
+  dummy_src=$(sed -n '1,20s|^// fuzz-dummy: ||p' "$src")
+  dummy_bin=""
+  if [ -n "$dummy_src" ]; then
+    if ! "$CLANG" -std=c11 -D_GNU_SOURCE -g -O1 -pthread -Wall -Wextra -Werror -o "$dir/dummy" $dummy_src \
+        >>"$dir/build.log" 2>&1; then
+      cat "$dir/build.log" >&2
+      echo "FAIL: $name: build of $dummy_src"
+      summary+=("$name: build failed"); status=1; continue
+    fi
+    dummy_bin=$dir/dummy
+  fi
   seed=tests/fuzz/corpus/$name
   mkdir -p "$seed"
   cp -r "$seed"/. "$dir/corpus/" 2>/dev/null || true
@@ -60,6 +74,7 @@ for src in "${targets[@]}"; do
     [ "$left" -gt 0 ] || break
     log=$dir/run.$crashes.log
     rc=0
+    GOTAP_FUZZ_DUMMY_BIN=$dummy_bin \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
       "$dir/$name" -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$dir/artifacts/" "$dir/corpus" >"$log" 2>&1 || rc=$?

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "trace.h"
 
 /* The table.  name is what --disable-packet accepts; gdbserver's own names
  * (vCont, T, Tthread, qC, qfThreadInfo, threads) are accepted too: T and
@@ -49,6 +50,8 @@ static const struct stub_handler table[] = {
 	{ "D", stub_h_D, NULL, 0, "D" },
 	{ "vAttach;", stub_h_vattach, NULL, 0, "vAttach" },
 	{ "vRun;", stub_h_vrun, NULL, 0, "vRun" },
+	{ "QNonStop:", stub_h_qnonstop, "QNonStop+", 0, "QNonStop" },
+	{ "vStopped", stub_h_vstopped, NULL, STUB_H_EXACT, "QNonStop" },
 	{ "QPassSignals:", stub_h_pass_signals, "QPassSignals+", 0, "QPassSignals" },
 	{ "QProgramSignals:", stub_h_program_signals, "QProgramSignals+", 0, "QProgramSignals" },
 	{ "QStartNoAckMode", stub_h_noack, "QStartNoAckMode+", STUB_H_EXACT, "QStartNoAckMode" },
@@ -62,11 +65,32 @@ static const struct stub_handler table[] = {
 	{ "vFile:", stub_h_vfile, NULL, 0, "vFile" },
 	{ "qRcmd,", stub_h_qrcmd, NULL, 0, "qRcmd" },
 	{ "qSymbol:", stub_h_qsymbol, NULL, 0, "qSymbol" },
-	{ "qTStatus", stub_h_qtstatus, NULL, STUB_H_EXACT, "qTStatus" },
-	{ "qTfV", stub_h_list_end, NULL, STUB_H_EXACT, "qTStatus" },
-	{ "qTsV", stub_h_list_end, NULL, STUB_H_EXACT, "qTStatus" },
-	{ "qTfP", stub_h_list_end, NULL, STUB_H_EXACT, "qTStatus" },
-	{ "qTsP", stub_h_list_end, NULL, STUB_H_EXACT, "qTStatus" },
+	/* tracepoints (handlers_trace.c, trace.h); --disable-packet=qTStatus
+	 * removes them all, as gdbserver without tracepoint support */
+	{ "qTStatus", stub_h_qtstatus_trace, NULL, STUB_H_EXACT, "qTStatus" },
+	{ "qTfV", stub_h_qtfv, "TraceStateVariables+", STUB_H_EXACT, "qTStatus" },
+	{ "qTsV", stub_h_qtsv, NULL, STUB_H_EXACT, "qTStatus" },
+	{ "qTfP", stub_h_qtfp, "TracepointSource+", STUB_H_EXACT, "qTStatus" },
+	{ "qTsP", stub_h_qtsp, NULL, STUB_H_EXACT, "qTStatus" },
+	{ "QTinit", stub_h_qtinit, NULL, STUB_H_EXACT, "qTStatus" },
+	{ "QTDP:", stub_h_qtdp, "ConditionalTracepoints+", 0, "qTStatus" },
+	{ "QTDPsrc:", stub_h_qtdpsrc, NULL, 0, "qTStatus" },
+	{ "QTDV:", stub_h_qtdv, NULL, 0, "qTStatus" },
+	{ "QTro", stub_h_qtro, NULL, 0, "qTStatus" },
+	{ "QTNotes:", stub_h_qtnotes, NULL, 0, "qTStatus" },
+	{ "QTDisconnected", stub_h_qtdisconnected, NULL, 0, "qTStatus" },
+	{ "QTEnable:", stub_h_qtenable, "EnableDisableTracepoints+", 0, "qTStatus" },
+	{ "QTDisable:", stub_h_qtdisable, NULL, 0, "qTStatus" },
+	{ "QTBuffer:circular:", stub_h_qtbuffer_circular, NULL, 0, "qTStatus" },
+	{ "QTBuffer:size:", stub_h_qtbuffer_size, "QTBuffer:size+", 0, "qTStatus" },
+	{ "QTBuffer:stream:", stub_h_qtbuffer_stream, "QTBuffer:stream+", 0, "qTStatus" },
+	{ "QTStart", stub_h_qtstart, "tracenz+", STUB_H_EXACT, "qTStatus" },
+	{ "QTStop", stub_h_qtstop, NULL, STUB_H_EXACT, "qTStatus" },
+	{ "qTP:", stub_h_qtp, NULL, 0, "qTStatus" },
+	{ "qTV:", stub_h_qtv, NULL, 0, "qTStatus" },
+	{ "qTBuffer:", stub_h_qtbuffer, NULL, 0, "qTStatus" },
+	{ "QTFrame:", stub_h_qtframe, NULL, 0, "qTStatus" },
+	{ "qXfer:traceframe-info:read:", stub_h_xfer_tfinfo, "qXfer:traceframe-info:read+", 0, "qTStatus" },
 };
 
 #define NTABLE (sizeof table / sizeof table[0])
@@ -150,6 +174,16 @@ int stub_dispatch(struct stub_session *s, const char *pkt, size_t len, struct st
 {
 	o->len = 0;
 	o->overflow = false;
+	int tr;
+	if (stub_trace_frame_packet(s, pkt, len, o, &tr)) {
+		/* g/p/m from the selected trace frame (handlers_trace.c) */
+		if (tr < 0 || o->overflow) {
+			o->len = 0;
+			o->overflow = false;
+			stub_out_fmt(o, "E%02x", (tr < 0 ? -tr : ENOSPC) & 0xff);
+		}
+		return STUB_OK;
+	}
 	const struct stub_handler *h = lookup(s, pkt, len);
 	if (!h) return STUB_OK;   /* empty reply: not supported */
 	if ((h->flags & STUB_H_PROCESS) && s->state != STUB_STOPPED) {

@@ -122,6 +122,8 @@ int stub_h_vattach(struct stub_session *, struct stub_cur, struct stub_out *);
 int stub_h_vrun(struct stub_session *, struct stub_cur, struct stub_out *);
 int stub_h_pass_signals(struct stub_session *, struct stub_cur, struct stub_out *);
 int stub_h_program_signals(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qnonstop(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_vstopped(struct stub_session *, struct stub_cur, struct stub_out *);
 /* handlers_thread.c */
 int stub_h_H(struct stub_session *, struct stub_cur, struct stub_out *);
 int stub_h_T(struct stub_session *, struct stub_cur, struct stub_out *);
@@ -146,6 +148,31 @@ int stub_h_disable_aslr(struct stub_session *, struct stub_cur, struct stub_out 
 int stub_h_set_cwd(struct stub_session *, struct stub_cur, struct stub_out *);
 /* handlers_svr4.c */
 int stub_h_xfer_svr4(struct stub_session *, struct stub_cur, struct stub_out *);
+/* handlers_trace.c (tracepoints, stub/trace.h) */
+int stub_h_qtinit(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtdp(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtdpsrc(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtdv(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtro(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtnotes(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtdisconnected(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtenable(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtdisable(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtbuffer_circular(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtbuffer_size(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtbuffer_stream(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtstart(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtstop(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtstatus_trace(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtp(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtv(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtfp(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtsp(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtfv(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtsv(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtbuffer(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_qtframe(struct stub_session *, struct stub_cur, struct stub_out *);
+int stub_h_xfer_tfinfo(struct stub_session *, struct stub_cur, struct stub_out *);
 /* handlers_vfile.c */
 int stub_h_vfile(struct stub_session *, struct stub_cur, struct stub_out *);
 void stub_vfile_close_all(struct stub_session *s);

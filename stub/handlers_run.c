@@ -6,6 +6,12 @@
  * whose thread-id matches it; threads no action matches stay stopped.  If a
  * thread about to be resumed has a pending stop (see session.h), that stop is
  * reported at once and nothing is resumed, as gdbserver does.
+ *
+ * Non-stop (session.h): vCont answers OK at once; each thread takes its
+ * action on its own (a running thread named by c/s keeps running, one no
+ * action names keeps its state, 't' stops a running thread and its stop is
+ * reported with signal 0); a thread whose stop the client has not
+ * acknowledged yet counts as running.  QNonStop and vStopped live here too.
  */
 #include <errno.h>
 #include <signal.h>
@@ -49,7 +55,7 @@ static void take_queued_signals(struct stub_session *s, struct action *per, int 
 	for (int q = 0; q < s->nqsig; ) {
 		int i;
 		for (i = 0; i < n; i++)
-			if (s->threads[i].tid == s->qsig[q].tid &&
+			if (s->thr[i].tid == s->qsig[q].tid &&
 			    (per[i].kind == ACT_CONT || per[i].kind == ACT_STEP) && per[i].sig == 0)
 				break;
 		if (i < n) {
@@ -69,11 +75,79 @@ static bool is_uniform(const struct action *per, int n)
 	return true;
 }
 
+/* The leftmost action naming tid, or NULL. */
+static const struct action *action_for(const struct stub_session *s, const struct action *acts,
+				       int nacts, pid_t tid)
+{
+	for (int a = 0; a < nacts; a++)
+		if (ptid_matches(s, &acts[a].id, tid)) return &acts[a];
+	return NULL;
+}
+
+static int resume_nonstop(struct stub_session *s, const struct action *acts, int nacts,
+			  struct stub_out *o)
+{
+	int n = stub_thr_sync(s);
+	if (n < 0) return n;
+	int r = 0;
+	/* Stops first, then steppers (a step over a breakpoint starts while
+	 * the continuing threads are still stopped), then the rest. */
+	for (int pass = 0; pass < 3 && r >= 0; pass++)
+		for (int i = 0; i < s->nthr; i++) {
+			struct stub_thr *t = &s->thr[i];
+			const struct action *x = action_for(s, acts, nacts, t->tid);
+			if (!x) continue;
+			if (pass == 0) {
+				if (x->kind != ACT_STOP) continue;
+				int e = stub_nonstop_stop(s, t);
+				if (e < 0 && e != -ESRCH) r = e;
+				continue;
+			}
+			if (pass == 1 ? x->kind != ACT_STEP : x->kind != ACT_CONT) continue;
+			/* running for the client: running, or its stop not acknowledged */
+			if (!t->stopped || stub_nonstop_queued(s, t->tid)) continue;
+			struct tgt_event ev;
+			if (stub_take_pending(s, &t->tid, 1, &ev)) {
+				/* a stop it had before non-stop began: that is its news */
+				if (x->sig && s->nqsig < STUB_MAX_PENDING)
+					s->qsig[s->nqsig++] = (struct stub_qsig){ t->tid, x->sig };
+				stub_nonstop_queue(s, &ev);
+				continue;
+			}
+			int sig = x->sig;
+			for (int q = 0; sig == 0 && q < s->nqsig; q++)
+				if (s->qsig[q].tid == t->tid) {
+					sig = s->qsig[q].sig;
+					s->qsig[q] = s->qsig[--s->nqsig];
+				}
+			int e = s->ops->resume(s->tgt, t->tid,
+					       x->kind == ACT_STEP ? TGT_RESUME_STEP : TGT_RESUME_CONT, sig);
+			if (e == 0) {
+				t->stopped = false;
+				t->stopping = false;
+				t->stepping = x->kind == ACT_STEP;
+			} else if (e != -ESRCH) {   /* a thread that just died is fine */
+				r = e;
+			}
+		}
+	if (r < 0) return r;
+	stub_out_str(o, "OK");
+	return STUB_OK;
+}
+
 static int resume(struct stub_session *s, const struct action *acts, int nacts, struct stub_out *o)
 {
-	int n = stub_load_threads(s);
+	if (s->nonstop) return resume_nonstop(s, acts, nacts, o);
+	int n = stub_thr_sync(s);
 	if (n < 0) return n;
-	if (n == 0) return -ESRCH;
+	if (n == 0) {
+		/* Every thread is dying (an exit_group under way): nothing to run,
+		 * but the exit is still to be reported -- wait for it, as gdbserver. */
+		if (s->pid <= 0 || s->ops->resume(s->tgt, -1, TGT_RESUME_CONT, 0) < 0) return -ESRCH;
+		s->state = STUB_RUNNING;
+		s->interrupting = false;
+		return STUB_NO_REPLY;
+	}
 	pid_t *tids = malloc((size_t)n * sizeof *tids);
 	struct action *per = malloc((size_t)n * sizeof *per);
 	if (!tids || !per) {
@@ -83,13 +157,9 @@ static int resume(struct stub_session *s, const struct action *acts, int nacts, 
 	}
 	int nres = 0;
 	for (int i = 0; i < n; i++) {
-		per[i].kind = ACT_NONE;
-		for (int a = 0; a < nacts; a++)
-			if (ptid_matches(s, &acts[a].id, s->threads[i].tid)) {
-				per[i] = acts[a];
-				break;
-			}
-		if (per[i].kind == ACT_CONT || per[i].kind == ACT_STEP) tids[nres++] = s->threads[i].tid;
+		const struct action *x = action_for(s, acts, nacts, s->thr[i].tid);
+		per[i] = x ? *x : (struct action){ .kind = ACT_NONE };
+		if (per[i].kind == ACT_CONT || per[i].kind == ACT_STEP) tids[nres++] = s->thr[i].tid;
 	}
 	struct tgt_event ev;
 	int r = 0;
@@ -102,10 +172,11 @@ static int resume(struct stub_session *s, const struct action *acts, int nacts, 
 		for (int i = 0; i < n; i++)
 			if ((per[i].kind == ACT_CONT || per[i].kind == ACT_STEP) && per[i].sig != 0 &&
 			    s->nqsig < STUB_MAX_PENDING)
-				s->qsig[s->nqsig++] = (struct stub_qsig){ s->threads[i].tid, per[i].sig };
+				s->qsig[s->nqsig++] = (struct stub_qsig){ s->thr[i].tid, per[i].sig };
 		o->len = stub_report_now(s, &ev, o->buf, o->cap);
 		if (!o->len) r = -EIO;
 	} else if (take_queued_signals(s, per, n), is_uniform(per, n)) {
+		for (int i = 0; i < n; i++) s->thr[i].stepping = false;
 		reported = false;
 		r = s->ops->resume(s->tgt, -1, TGT_RESUME_CONT, 0);
 	} else {
@@ -116,7 +187,8 @@ static int resume(struct stub_session *s, const struct action *acts, int nacts, 
 			for (int i = 0; i < n; i++) {
 				enum act_kind k = per[i].kind;
 				if (pass == 0 ? k != ACT_STEP : k != ACT_CONT) continue;
-				int e = s->ops->resume(s->tgt, s->threads[i].tid,
+				s->thr[i].stepping = k == ACT_STEP;
+				int e = s->ops->resume(s->tgt, s->thr[i].tid,
 						       k == ACT_STEP ? TGT_RESUME_STEP : TGT_RESUME_CONT,
 						       per[i].sig);
 				if (e < 0 && e != -ESRCH) {   /* a thread that just died is fine */
@@ -214,6 +286,11 @@ int stub_h_vcont(struct stub_session *s, struct stub_cur a, struct stub_out *o)
 int stub_h_status(struct stub_session *s, struct stub_cur a, struct stub_out *o)
 {
 	(void)a;
+	if (s->nonstop) {
+		/* every stopped thread, the first here, the rest by vStopped */
+		o->len = stub_nonstop_status(s, o->buf, o->cap);
+		return o->len ? STUB_OK : -EIO;
+	}
 	if (s->state == STUB_NOPROC) {
 		/* No process: report the last exit if there was one. */
 		if (s->have_last && (s->last.kind == TGT_EV_EXITED || s->last.kind == TGT_EV_KILLED)) {
@@ -236,6 +313,7 @@ static void kill_process(struct stub_session *s)
 {
 	int r = s->ops->kill(s->tgt);
 	if (r < 0) fprintf(stderr, "gotap-stub: kill: %s\n", strerror(-r));
+	stub_nonstop_clear(s);
 	stub_session_forget_process(s);
 	s->have_last = true;
 	s->last = (struct tgt_event){ .kind = TGT_EV_KILLED, .sig = SIGKILL };
@@ -277,6 +355,7 @@ int stub_h_D(struct stub_session *s, struct stub_cur a, struct stub_out *o)
 	stub_hand_back_signals(s);
 	int r = s->ops->detach(s->tgt, 0);
 	if (r < 0) return r;
+	stub_nonstop_clear(s);
 	stub_session_forget_process(s);
 	s->have_last = false;
 	stub_out_str(o, "OK");
@@ -309,6 +388,18 @@ int stub_h_vattach(struct stub_session *s, struct stub_cur a, struct stub_out *o
 	}
 	stub_say("Attached; pid = %d\n", (int)pid);
 	set_started(s, (pid_t)pid, o);
+	if (s->nonstop) {
+		/* Non-stop: "OK", then every thread's stop (signal 0, as they
+		 * were stopped on request) by notification. */
+		o->len = 0;
+		stub_out_str(o, "OK");
+		if (stub_thr_sync(s) > 0)
+			for (int i = 0; i < s->nthr; i++) {
+				struct tgt_event ev = { .kind = TGT_EV_STOPPED, .pid = s->pid,
+							.tid = s->thr[i].tid, .reason = TGT_REASON_INTERRUPT };
+				stub_nonstop_queue(s, &ev);
+			}
+	}
 	return STUB_OK;
 }
 
@@ -399,4 +490,41 @@ int stub_h_program_signals(struct stub_session *s, struct stub_cur a, struct stu
 	s->program_set = true;
 	stub_out_str(o, "OK");
 	return STUB_OK;
+}
+
+/* QNonStop:1 / QNonStop:0 (GDB manual "Remote Non-Stop").  Entering non-stop
+ * leaves every thread as it is (all stopped: packets are only read while
+ * stopped in all-stop); leaving it stops every thread first. */
+int stub_h_qnonstop(struct stub_session *s, struct stub_cur a, struct stub_out *o)
+{
+	uint64_t v;
+	if (!stub_cur_hex(&a, &v) || !stub_cur_end(&a) || v > 1) return -EINVAL;
+	if (v == 1 && !s->nonstop) {
+		stub_nonstop_clear(s);
+		s->nonstop = true;
+		if (s->pid > 0) {
+			int n = stub_thr_sync(s);
+			if (n < 0) {
+				s->nonstop = false;
+				return n;
+			}
+			for (int i = 0; i < s->nthr; i++) {
+				s->thr[i].stopped = true;
+				s->thr[i].stopping = false;
+			}
+		}
+	} else if (v == 0 && s->nonstop) {
+		int r = stub_nonstop_leave(s);
+		if (r < 0) return r;
+	}
+	stub_out_str(o, "OK");
+	return STUB_OK;
+}
+
+/* vStopped: the client has the last stop reply; send the next or OK. */
+int stub_h_vstopped(struct stub_session *s, struct stub_cur a, struct stub_out *o)
+{
+	(void)a;
+	o->len = stub_nonstop_vstopped(s, o->buf, o->cap);
+	return o->len ? STUB_OK : -EIO;
 }

@@ -63,6 +63,7 @@ static int sw_remove(struct tgt *t, uint64_t addr)
 	if (--bp->refs > 0) return 0;
 	long r = pt_mem_write_raw(t, addr, &bp->orig, 1);
 	*bp = t->bps[--t->nbp];
+	t->gone_bps[t->gone_next++ % (sizeof t->gone_bps / sizeof t->gone_bps[0])] = addr;
 	return r == 1 ? 0 : (r < 0 ? (int)r : -EIO);
 }
 
@@ -251,18 +252,25 @@ int pt_remove_bp(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len)
 	return -EINVAL;
 }
 
-void pt_bp_remove_all(struct tgt *t)
+int pt_bp_remove_all(struct tgt *t)
 {
-	for (int i = 0; i < t->nbp; i++)
-		pt_mem_write_raw(t, t->bps[i].addr, &t->bps[i].orig, 1);
+	int err = 0;
+	for (int i = 0; i < t->nbp; i++) {
+		long w = pt_mem_write_raw(t, t->bps[i].addr, &t->bps[i].orig, 1);
+		if (w != 1 && !err) err = w < 0 ? (int)w : -EIO;
+	}
 	t->nbp = 0;
 	bool had = pt_dr_active(t);
 	memset(t->slots, 0, sizeof t->slots);
 	if (had) {
 		t->dr_gen++;
-		for (int i = 0; i < t->nth; i++)
-			if (t->th[i]->kstopped) pt_dr_apply(t, t->th[i]);
+		for (int i = 0; i < t->nth; i++) {
+			if (!t->th[i]->kstopped || t->th[i]->exiting) continue;
+			int r = pt_dr_apply(t, t->th[i]);
+			if (r < 0 && r != -ESRCH && !err) err = r;
+		}
 	}
+	return err;
 }
 
 void pt_bp_forget_all(struct tgt *t)

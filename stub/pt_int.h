@@ -47,6 +47,8 @@ struct pt_thread {
 	int deliver_sig;    /* signal to deliver at the next restart (passed or requested) */
 	int injected;       /* signal we queued with tgkill for it: deliver, do not report */
 	bool regs_valid, fpregs_valid;
+	bool regs_dirty;    /* regs changed in the cache only (the pc rewind at a hit):
+			     * written by pt_regs_flush() before the thread runs again */
 	unsigned dr_gen;    /* t->dr_gen value whose debug registers this thread has */
 	struct user_regs_struct regs;
 	struct user_fpregs_struct fpregs;
@@ -129,12 +131,18 @@ struct tgt {
 
 	struct pt_bp *bps;
 	int nbp, bpcap;
+	/* The last software breakpoints taken out (a ring): a thread that
+	 * executed one of those int3s just before it went can still report
+	 * the trap afterwards (pt_wait.c classify_trap: a stale hit, undone). */
+	uint64_t gone_bps[32];
+	unsigned gone_next;
 	struct pt_slot slots[4];
 	unsigned dr_gen;        /* bumped whenever slots change */
 
 	int hold;               /* >0: keep every kstopped thread stopped */
 	int vforks;             /* vfork children sharing our memory: int3s taken out */
 	int memfd;              /* /proc/PID/mem, -1 if closed */
+	bool no_pvm;            /* process_vm_readv refused (leader gone...): pread only */
 	int sigfd, evfd, epfd;  /* SIGCHLD signalfd, "queue non-empty" eventfd, epoll of both */
 	bool ev_signaled;
 	bool pass[65];
@@ -194,6 +202,11 @@ void pt_settle(struct tgt *t, struct pt_thread *th, bool satisfied);
  * and a pt_restart_idle() (release does not restart: the caller may first
  * queue events that keep some threads stopped). */
 int pt_hold_all(struct tgt *t);
+/* Every kstopped thread that is not in a signal-delivery-stop and has a
+ * kernel SIGTRAP (int3, step, watchpoint) pending gets it dequeued and
+ * classified (its stop event queued), so none is left for after a detach.
+ * Threads keep their session view.  0 or -errno. */
+int pt_take_traps(struct tgt *t);
 void pt_release(struct tgt *t);
 int pt_stop_all(struct tgt *t);
 int pt_stop(struct tgt *t, pid_t tid);
@@ -228,6 +241,10 @@ int pt_resume(struct tgt *t, pid_t tid, enum tgt_resume_kind k, int sig);
 /* ---- pt_regs.c */
 int pt_regs_fetch(struct pt_thread *th);
 int pt_regs_store(struct pt_thread *th);
+/* Write regs back if only the cache holds them (regs_dirty).  Every path
+ * that lets a kstopped thread run (pt_restart, detach via pt_take_traps)
+ * calls it; 0 or -errno. */
+int pt_regs_flush(struct pt_thread *th);
 int pt_read_reg(struct tgt *t, pid_t tid, unsigned regno, uint8_t *buf);
 int pt_write_reg(struct tgt *t, pid_t tid, unsigned regno, const uint8_t *buf);
 int pt_read_regs(struct tgt *t, pid_t tid, uint8_t *buf);
@@ -248,8 +265,9 @@ long pt_write_mem(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len);
 struct pt_bp *pt_bp_find(struct tgt *t, uint64_t addr);
 int pt_insert_bp(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len);
 int pt_remove_bp(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len);
-/* Take every int3 out of memory and clear the debug registers (detach). */
-void pt_bp_remove_all(struct tgt *t);
+/* Take every int3 out of memory and clear the debug registers of every
+ * kstopped thread (detach).  0, or the first error (all are tried). */
+int pt_bp_remove_all(struct tgt *t);
 /* Forget all breakpoints without touching memory (exec, exit). */
 void pt_bp_forget_all(struct tgt *t);
 /* Bring th's DR0-3/DR7 up to date (th kstopped). */

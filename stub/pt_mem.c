@@ -1,8 +1,9 @@
-/* pt_mem.c — target memory through /proc/PID/mem, with breakpoint shadowing.
+/* pt_mem.c — target memory through /proc/PID/mem (long reads: process_vm_readv
+ * first), with breakpoint shadowing.
  *
  * One pread/pwrite on /proc/PID/mem moves any amount (the kernel walks the
  * pages and stops at the first unmapped one, so a read that runs into a hole
- * comes back short), works on read-only text (FOLL_FORCE) and never needs the
+ * comes back short, and is not retried: the retry would only fail), works on read-only text (FOLL_FORCE) and never needs the
  * threads stopped.  The fd belongs to one address space: it is reopened after
  * exec.  Reads show the original bytes under our int3s; writes over one update
  * the saved byte and leave the int3 in memory.
@@ -11,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "pt_int.h"
@@ -20,6 +22,7 @@ int pt_mem_open(struct tgt *t)
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/mem", (int)t->pid);
 	pt_mem_close(t);
+	t->no_pvm = false;
 	t->memfd = open(path, O_RDWR | O_CLOEXEC);
 	return t->memfd < 0 ? -errno : 0;
 }
@@ -36,19 +39,42 @@ static bool addr_ok(uint64_t addr, size_t len)
 	return addr < (uint64_t)INT64_MAX && len <= (uint64_t)INT64_MAX - addr;
 }
 
+/* Reads longer than this go through process_vm_readv first. */
+#define PVM_MIN 4096u
+
 long pt_mem_read_raw(struct tgt *t, uint64_t addr, uint8_t *buf, size_t len)
 {
 	if (t->memfd < 0) return -ESRCH;
 	if (!addr_ok(addr, len)) return -EIO;
 	size_t done = 0;
+	/* Over a page, process_vm_readv pins the pages in one go and copies
+	 * straight into buf, where pread on /proc/PID/mem goes page by page
+	 * through a bounce page: ~1.5x cheaper for 8 KiB (issue 6, a stack
+	 * chunk per tracepoint hit).  What it does not read (a hole, or a page
+	 * only /proc/PID/mem's FOLL_FORCE reads, such as PROT_NONE) pread
+	 * goes on with, so the result is the same. */
+	if (len > PVM_MIN && t->pid > 0 && !t->no_pvm) {
+		struct iovec l = { .iov_base = buf, .iov_len = len };
+		struct iovec r = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+		ssize_t n = process_vm_readv(t->pid, &l, 1, &r, 1, 0);
+		if (n > 0) done = (size_t)n;
+		/* Not for this process at all (its leader exited: no mm; no
+		 * permission; no syscall): the fd works, use only it. */
+		else if (n < 0 && (errno == ESRCH || errno == EPERM || errno == ENOSYS || errno == EINVAL))
+			t->no_pvm = true;
+	}
 	while (done < len) {
-		ssize_t n = pread(t->memfd, buf + done, len - done, (off_t)(addr + done));
+		size_t want = len - done;
+		ssize_t n = pread(t->memfd, buf + done, want, (off_t)(addr + done));
 		if (n < 0 && errno == EINTR) continue;
 		if (n <= 0) {
 			if (done) break;
 			return n == 0 ? -EIO : -errno;
 		}
 		done += (size_t)n;
+		/* short: a hole follows (a retry would only fail), unless the
+		 * kernel capped the count (MAX_RW_COUNT, just under 2 GiB) */
+		if ((size_t)n < want && want <= 0x7ffff000) break;
 	}
 	return (long)done;
 }
@@ -59,13 +85,17 @@ long pt_mem_write_raw(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t l
 	if (!addr_ok(addr, len)) return -EIO;
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = pwrite(t->memfd, buf + done, len - done, (off_t)(addr + done));
+		size_t want = len - done;
+		ssize_t n = pwrite(t->memfd, buf + done, want, (off_t)(addr + done));
 		if (n < 0 && errno == EINTR) continue;
 		if (n <= 0) {
 			if (done) break;
 			return n == 0 ? -EIO : -errno;
 		}
 		done += (size_t)n;
+		/* short: a hole follows (a retry would only fail), unless the
+		 * kernel capped the count (MAX_RW_COUNT, just under 2 GiB) */
+		if ((size_t)n < want && want <= 0x7ffff000) break;
 	}
 	return (long)done;
 }

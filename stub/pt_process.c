@@ -11,8 +11,11 @@
  * attach: seize every thread listed in /proc/PID/task and interrupt it,
  *   re-reading the list until a pass finds no thread we do not know (threads
  *   that seized threads create are auto-attached through PTRACE_O_TRACECLONE).
- * detach: stop all, take every breakpoint out, hand back pending signals,
- *   PTRACE_DETACH each thread.
+ * detach: stop all, have every kernel SIGTRAP still pending dequeued (a
+ *   thread interrupted right after it hit an int3, finished a step or fired a
+ *   watchpoint would die of it once untraced), take every breakpoint out and
+ *   clear the debug registers, hand back pending signals, PTRACE_DETACH each
+ *   thread (which also clears a single-step's TF).
  * kill: SIGKILL, then reap every thread so no zombie is left.
  */
 #include <dirent.h>
@@ -302,10 +305,19 @@ int pt_detach(struct tgt *t, int sig)
 		pt_forget(t);
 		return 0;
 	}
-	pt_bp_remove_all(t);
+	/* A trap a thread took just before it was stopped must not outlive
+	 * us: have it dequeued while the breakpoints are still in (pc
+	 * rewound if it is a hit); its stop is suppressed at PTRACE_DETACH. */
+	r = pt_take_traps(t);
+	if (t->exited) {
+		pt_forget(t);
+		return 0;
+	}
+	int first_err = r < 0 && r != -ESRCH ? r : 0;
+	r = pt_bp_remove_all(t);
+	if (r < 0 && !first_err) first_err = r;
 	pt_vfork_children_drop(t, false);
 	pid_t cur = pt_thread_find(t, t->last_tid) ? t->last_tid : t->pid;
-	int first_err = 0;
 	for (int i = 0; i < t->nth; i++) {
 		struct pt_thread *th = t->th[i];
 		if (th->exiting) continue;
@@ -332,6 +344,23 @@ int pt_kill(struct tgt *t)
 	if (!t->exited) {
 		pt_vfork_children_drop(t, true);
 		if (kill(pid, SIGKILL) < 0 && errno != ESRCH) return -errno;
+		/* A process already in exit_group ignores that SIGKILL: a thread
+		 * whose ptrace-stop (its PTRACE_EVENT_EXIT) was collected and not
+		 * answered would never die, nor the leader become reapable.  Let
+		 * every thread in a ptrace-stop go (ESRCH for the others): known
+		 * ones, stopped strays, and whatever /proc/PID/task lists. */
+		for (int i = 0; i < t->nth; i++) ptrace(PTRACE_CONT, t->th[i]->tid, 0L, 0L);
+		for (int i = 0; i < t->nstray; i++)
+			if (WIFSTOPPED(t->stray[i].status)) ptrace(PTRACE_CONT, t->stray[i].tid, 0L, 0L);
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+		DIR *d = opendir(path);
+		for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
+			char *end;
+			long v = strtol(de->d_name, &end, 10);
+			if (!*end && v > 0) ptrace(PTRACE_CONT, (pid_t)v, 0L, 0L);
+		}
+		if (d) closedir(d);
 		/* Reap every thread, the leader last (the kernel reports it only
 		 * once the others are gone).  Other children's statuses are kept
 		 * as strays and dropped with the process. */

@@ -58,12 +58,23 @@ int pt_regs_fetch(struct pt_thread *th)
 
 int pt_regs_store(struct pt_thread *th)
 {
+	th->regs_dirty = false;
 	if (ptrace(PTRACE_SETREGS, th->tid, 0L, &th->regs) < 0) {
 		int e = errno;
 		th->regs_valid = false;
 		return -e;
 	}
 	return 0;
+}
+
+int pt_regs_flush(struct pt_thread *th)
+{
+	if (!th->regs_dirty) return 0;
+	if (!th->regs_valid) {   /* cannot happen: a dirty cache is a valid one */
+		th->regs_dirty = false;
+		return 0;
+	}
+	return pt_regs_store(th);
 }
 
 static int fp_fetch(struct pt_thread *th)

@@ -31,7 +31,8 @@ static bool needs_step_over(struct tgt *t, struct pt_thread *th)
 
 int pt_resume(struct tgt *t, pid_t tid, enum tgt_resume_kind k, int sig)
 {
-	if (!t->pid || t->exited) return -ESRCH;
+	if (!t->pid) return -ESRCH;
+	if (t->exited) return 0;   /* collected meanwhile: the exit is queued for next_event() */
 	if (sig < 0 || sig > 64 || (tid == -1 && sig != 0)) return -EINVAL;
 	bool found = false;
 	for (int i = 0; i < t->nth; i++) {
@@ -49,7 +50,12 @@ int pt_resume(struct tgt *t, pid_t tid, enum tgt_resume_kind k, int sig)
 			th->deliver_sig = sig;
 		}
 	}
-	if (!found) return -ESRCH;
+	if (!found) {
+		/* Only dying threads left (an exit_group under way): nothing to
+		 * run; their deaths and the exit come out of next_event(). */
+		if (tid == -1 && t->nth > 0) return 0;
+		return -ESRCH;
+	}
 
 	/* Step-overs first, while the others are still stopped. */
 	for (int i = 0; i < t->nth; i++) {
@@ -59,8 +65,17 @@ int pt_resume(struct tgt *t, pid_t tid, enum tgt_resume_kind k, int sig)
 		pid_t me = th->tid;
 		bool step = th->stepping;
 		int r = pt_step_over(t, th);
-		if (r < 0) return r;
 		th = pt_thread_find(t, me);
+		if (r == -ESRCH || r == -ECHILD) {
+			/* It died under us (an exit_group under way): nothing to
+			 * step over any more; its death comes out of next_event(). */
+			if (th) {
+				th->at_bp = false;
+				th->exiting = true;
+			}
+			r = 0;
+		}
+		if (r < 0) return r;
 		if (r == 1 && th && step && th->kstopped && !th->pending) {
 			struct tgt_event ev = { .kind = TGT_EV_STOPPED, .pid = t->pid, .tid = me,
 						.sig = SIGTRAP, .reason = TGT_REASON_STEP };

@@ -81,6 +81,9 @@ static void queue_stop(struct tgt *t, struct pt_thread *th, int sig,
 
 int pt_restart(struct tgt *t, struct pt_thread *th)
 {
+	/* The pc rewind of a hit is kept in the register cache until now. */
+	int fr = pt_regs_flush(th);
+	if (fr < 0 && fr != -ESRCH) return fr;
 	int sig = th->deliver_sig;
 	th->deliver_sig = 0;
 	if (th->dr_gen != t->dr_gen) {
@@ -156,11 +159,59 @@ void pt_settle(struct tgt *t, struct pt_thread *th, bool satisfied)
  *     after stepping over a syscall instruction; SIGTRAP from ptrace_notify
  *     when stepping into a signal handler) -> step done.
  *  5. anything else -> SIGTRAP. */
+/* Was pc one of our breakpoints, taken out since (t->gone_bps), whose
+ * original byte is back?  An SI_KERNEL trap at pc+1 is then our int3's,
+ * executed just before the removal: the program's own int3 would still be
+ * in memory. */
+static bool stale_hit(struct tgt *t, uint64_t pc)
+{
+	bool gone = false;
+	for (size_t i = 0; i < sizeof t->gone_bps / sizeof t->gone_bps[0]; i++)
+		if (t->gone_bps[i] == pc && pc != 0) gone = true;
+	uint8_t b;
+	return gone && pt_mem_read_raw(t, pc, &b, 1) == 1 && b != 0xcc;
+}
+
 static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 {
+	/* Fast path (issue 6: one syscall less per hit): a thread that was not
+	 * stepping, with no debug register armed, stopped one byte past an
+	 * inserted int3 whose instruction is longer than one byte.  That pc is
+	 * inside the original instruction, where no code goes and no interrupted
+	 * thread rests: only executing the int3 puts it there, so this is the
+	 * SI_KERNEL trap of rule 1 without asking for the siginfo.  (A one-byte
+	 * instruction, or one not decoded, takes the full path: bp+1 is then an
+	 * instruction boundary where a kill(SIGTRAP) could find the thread.) */
+	if (!th->stepping && !th->stepping_over && !pt_dr_active(t) && pt_regs_fetch(th) == 0) {
+		uint64_t pc = th->regs.rip - 1;
+		struct pt_bp *bp = pt_bp_find(t, pc);
+		if (bp && bp->insn.kind != PT_INSN_UNKNOWN && bp->insn.len > 1) {
+			th->regs.rip = pc;
+			th->regs_dirty = true;     /* written when it runs again (pt_restart) */
+			th->at_bp = true;
+			th->bp_addr = pc;
+			th->sig_stop = true;
+			queue_stop(t, th, SIGTRAP, TGT_REASON_SWBREAK, pc);
+			return;
+		}
+	}
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
-	if (ptrace(PTRACE_GETSIGINFO, th->tid, 0L, &si) < 0) si.si_code = 0;
+	if (ptrace(PTRACE_GETSIGINFO, th->tid, 0L, &si) < 0) {
+		if (errno == ESRCH) {
+			/* gone meanwhile (exit_group's SIGKILL): its death is all
+			 * that follows, not a signal to report */
+			th->exiting = true;
+			return;
+		}
+		si.si_code = 0;
+	}
+	if (si.si_code == (SIGTRAP | PTRACE_EVENT_EXIT << 8)) {
+		/* exit_group's SIGKILL took it out of this stop into its exit
+		 * stop: that one is waited for and handled (PTRACE_EVENT_EXIT) */
+		th->exiting = true;
+		return;
+	}
 	/* ptrace_notify() stops (entering a signal handler while stepping) carry
 	 * si_code SIGTRAP and are not signal-delivery-stops: a signal given to
 	 * PTRACE_CONT there would be dropped, pt_restart() must tgkill it. */
@@ -171,13 +222,22 @@ static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 			uint64_t pc = th->regs.rip - 1;
 			if (pt_bp_find(t, pc)) {
 				th->regs.rip = pc;
-				if (pt_regs_store(th) == 0) {
-					th->at_bp = true;
-					th->bp_addr = pc;
-					th->sig_stop = true;
-					queue_stop(t, th, SIGTRAP, TGT_REASON_SWBREAK, pc);
-					return;
-				}
+				th->regs_dirty = true;     /* written when it runs again (pt_restart) */
+				th->at_bp = true;
+				th->bp_addr = pc;
+				th->sig_stop = true;
+				queue_stop(t, th, SIGTRAP, TGT_REASON_SWBREAK, pc);
+				return;
+			}
+			if (stale_hit(t, pc)) {
+				/* our int3, taken out after it ran: undo the hit (pc
+				 * back on the original instruction) and let the thread
+				 * go on as if the breakpoint had never been there */
+				th->regs.rip = pc;
+				th->regs_dirty = true;
+				th->at_bp = false;
+				pt_settle(t, th, satisfied);
+				return;
 			}
 		}
 		queue_stop(t, th, SIGTRAP, TGT_REASON_SIGNAL, 0);
@@ -215,6 +275,86 @@ static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 		return;
 	}
 	queue_stop(t, th, SIGTRAP, TGT_REASON_SIGNAL, 0);
+}
+
+/* ------------------------------------------------------------ pending traps */
+
+/* Has the kernel raised a SIGTRAP for this thread (int3, single-step, debug
+ * register) that is still pending, not yet dequeued?  A ptrace-stop that is
+ * not a signal-delivery-stop can come first: get_signal() handles the
+ * PTRACE_INTERRUPT trap (and group-stops) before it dequeues any signal, so
+ * a thread interrupted just after it executed an int3 (or finished a step,
+ * or touched a watched location) sits in PTRACE_EVENT_STOP with its hit
+ * unseen and its pc past the int3.  Left like that, the hit would be judged
+ * later against breakpoints that may be gone by then (a spurious SIGTRAP at
+ * bp+1), and a detach would let the trap kill the program.
+ * Kernel traps have si_code > 0 and are forced (never blocked, never
+ * ignored); a SIGTRAP someone queued with si_code > 0 to a thread that
+ * blocks it is not one and stays where it is. */
+static bool kernel_trap_pending(pid_t tid)
+{
+	siginfo_t si[16];
+	struct __ptrace_peeksiginfo_args a = { .off = 0, .flags = 0, .nr = 16 };
+	bool found = false;
+	while (!found && a.off < 4096) {
+		long n = ptrace(PTRACE_PEEKSIGINFO, tid, &a, si);
+		if (n <= 0) break;
+		for (long i = 0; i < n; i++)
+			if (si[i].si_signo == SIGTRAP && si[i].si_code > 0) found = true;
+		if (n < (long)a.nr) break;
+		a.off += (uint64_t)n;
+	}
+	if (!found) return false;
+	uint64_t blocked = 0;
+	if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof blocked, &blocked) < 0) return false;
+	return !(blocked & (1ull << (SIGTRAP - 1)));
+}
+
+/* th stopped in a ptrace-stop that is not a signal-delivery-stop: if a
+ * kernel SIGTRAP is pending, let it be dequeued now, while the breakpoints
+ * and watchpoints it belongs to are still in place.  PTRACE_CONT cannot run
+ * a single instruction first: a pending unblocked signal is handled on the
+ * way back to user mode, synchronous ones (the trap) before any other.  Its
+ * signal-delivery-stop comes next and is classified as any hit; it also
+ * answers our interrupt (stop_req stays).  Returns true if th was restarted
+ * for that. */
+static bool take_pending_trap(struct pt_thread *th, bool satisfied)
+{
+	if (th->exiting || !kernel_trap_pending(th->tid)) return false;
+	if (ptrace(PTRACE_CONT, th->tid, 0L, 0L) < 0) return false;
+	th->kstopped = false;
+	th->stop_req = satisfied;
+	return true;
+}
+
+int pt_take_traps(struct tgt *t)
+{
+	int ret = 0;
+	for (int i = 0; i < t->nth; i++) {
+		struct pt_thread *th = t->th[i];
+		if (!th->kstopped || th->sig_stop || th->exiting) continue;
+		pid_t tid = th->tid;
+		if (!take_pending_trap(th, false)) continue;
+		for (;;) {
+			int r = pt_wait_one(t, tid, true);
+			if (r < 0) {
+				if (r != -ECHILD) ret = r;
+				break;
+			}
+			th = pt_thread_find(t, tid);
+			if (!th || th->kstopped || th->exiting || t->exited) break;
+		}
+		if (t->exited || ret < 0) break;
+		i = -1;   /* the table may have changed: rescan (done ones are skipped) */
+	}
+	/* Detach comes here before PTRACE_DETACH: no rewound pc may stay in the
+	 * cache only -- also not the one of a hit just taken above. */
+	for (int i = 0; !t->exited && i < t->nth; i++)
+		if (t->th[i]->kstopped && !t->th[i]->exiting) {
+			int r = pt_regs_flush(t->th[i]);
+			if (r < 0 && r != -ESRCH && !ret) ret = r;
+		}
+	return t->exited ? 0 : ret;
 }
 
 /* ------------------------------------------------------------ statuses */
@@ -319,8 +459,18 @@ void pt_handle_status(struct tgt *t, pid_t tid, int status)
 	struct pt_thread *th = pt_thread_find(t, tid);
 	if (!th) {
 		/* A clone's first stop before the clone event, or a child that is
-		 * not ours: keep the status until a clone event claims it. */
-		if (WIFSTOPPED(status)) pt_stray_add(t, tid, status);
+		 * not ours: keep the status until a clone event claims it.
+		 * A clone whose parent was killed by exit_group before its clone
+		 * event could be reported is never claimed: its PTRACE_EVENT_EXIT
+		 * stop must be let go here, or it sits in that stop for good (the
+		 * group exit swallows further SIGKILLs), the leader is never
+		 * reapable and the exit never reported (nor kill() done).  Its
+		 * death is kept like any stray, for a late clone event to find. */
+		if (WIFSTOPPED(status) && ((unsigned)status >> 16) == PTRACE_EVENT_EXIT) {
+			ptrace(PTRACE_CONT, tid, 0L, 0L);
+			return;
+		}
+		pt_stray_add(t, tid, status);
 		return;
 	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -334,6 +484,7 @@ void pt_handle_status(struct tgt *t, pid_t tid, int status)
 	th->kstopped = true;
 	th->sig_stop = false;
 	th->regs_valid = th->fpregs_valid = false;
+	th->regs_dirty = false;
 	int sig = WSTOPSIG(status);
 	int event = (unsigned)status >> 16;
 
@@ -377,7 +528,9 @@ void pt_handle_status(struct tgt *t, pid_t tid, int status)
 	case PTRACE_EVENT_STOP:
 		/* Our interrupt, a group-stop (sig is a stop signal; we do not
 		 * keep the process in job-control stop), or a leftover interrupt
-		 * that raced with another stop. */
+		 * that raced with another stop.  A trap the thread took just
+		 * before is still pending: have it now (take_pending_trap). */
+		if (take_pending_trap(th, satisfied)) return;
 		pt_settle(t, th, satisfied);
 		return;
 	default:
@@ -435,6 +588,13 @@ static bool all_kstopped(struct tgt *t)
 	return true;
 }
 
+static bool all_exiting(struct tgt *t)
+{
+	for (int i = 0; i < t->nth; i++)
+		if (!t->th[i]->exiting) return false;
+	return true;
+}
+
 static int interrupt(struct pt_thread *th)
 {
 	if (th->kstopped || th->stop_req || th->exiting || th->new_thread) return 0;
@@ -488,6 +648,14 @@ int pt_stop_all(struct tgt *t)
 			pt_queue_remove(t, i);
 		}
 	int r = stop_everyone(t);
+	/* Every thread dying (an exit_group under way): nothing is left to stop
+	 * or resume, only deaths to collect, the leader's last once the others
+	 * are reaped.  Collect them now, so that the exit is what the caller
+	 * drains next (resume() would find no thread to run). */
+	while (r == 0 && !t->exited && t->nth > 0 && all_exiting(t)) {
+		int w = pt_wait_one(t, -1, true);
+		if (w < 0) r = w;
+	}
 	/* New threads whose parent was running inherited "running". */
 	for (int i = 0; i < t->nth; i++) t->th[i]->running = false;
 	pt_evfd_update(t);

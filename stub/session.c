@@ -17,6 +17,7 @@
 #include "handlers.h"
 #include "say.h"
 #include "session.h"
+#include "trace.h"
 
 /* ------------------------------------------------------------ debug log */
 
@@ -57,6 +58,7 @@ int stub_session_init(struct stub_session *s, const struct stub_config *cfg,
 	s->debug = cfg->debug;
 	s->pid = pid;
 	s->state = pid > 0 ? STUB_STOPPED : STUB_NOPROC;
+	s->thr_stale = true;
 	if (pid > 0) {
 		/* Launch stops at exec with SIGTRAP; attach with SIGSTOP, which
 		 * gdbserver also reports as SIGTRAP (server.cc attach_inferior). */
@@ -77,6 +79,12 @@ void stub_session_free(struct stub_session *s)
 	free(s->threads);
 	free(s->xdoc);
 	free(s->cwd);
+	stub_nonstop_clear(s);
+	stub_trace_free(s);
+	free(s->nq);
+	free(s->thr);
+	s->nq = NULL;
+	s->thr = NULL;
 	s->rx = NULL;
 	s->reply = NULL;
 	s->frame = NULL;
@@ -125,13 +133,36 @@ pid_t stub_current_thread(struct stub_session *s)
 	return s->pid;
 }
 
+/* Events handled per turn of the loop while threads run (then the client's turn). */
+#define EVENT_BATCH 256
+
+/* The one place where backend events enter the session: a tracepoint hit
+ * is the collector's (consumed: nothing else happens with it; held: the
+ * session is stopping every thread, so a consumed thread stays stopped);
+ * thread creation and exit keep the session's thread list.  Returns as
+ * next_event. */
+static int take_event(struct stub_session *s, struct tgt_event *ev, int timeout_ms, bool held)
+{
+	/* While threads run, a flood of consumed hits must not keep the client
+	 * waiting: after a batch, say "nothing now" -- the event fd stays
+	 * readable, so the loop comes back here after serving the client. */
+	for (int budget = EVENT_BATCH;; budget--) {
+		if (!held && budget == 0) return 0;
+		int r = s->ops->next_event(s->tgt, ev, timeout_ms);
+		if (r != 1) return r;
+		if (held ? stub_trace_on_held_event(s, ev) : stub_trace_on_event(s, ev)) continue;
+		stub_thr_event(s, ev);
+		return 1;
+	}
+}
+
 static void stop_and_report(struct stub_session *s, const struct tgt_event *first)
 {
 	int r = s->ops->stop_all(s->tgt);
 	if (r < 0 && r != -ESRCH)
 		fprintf(stderr, "gotap-stub: stopping threads: %s\n", strerror(-r));
 	struct tgt_event ev;
-	while (s->ops->next_event(s->tgt, &ev, 0) == 1) {
+	while (take_event(s, &ev, 0, true) == 1) {
 		if (ev.kind == TGT_EV_EXITED || ev.kind == TGT_EV_KILLED) {
 			/* The whole process is gone: that is the news. */
 			s->npending = 0;
@@ -154,12 +185,37 @@ static void stop_and_report(struct stub_session *s, const struct tgt_event *firs
 	stub_report(s, &ev);
 }
 
+/* Non-stop: every event is queued as a notification; nothing else stops. */
+static void poll_nonstop(struct stub_session *s)
+{
+	struct tgt_event ev;
+	for (int n = 0; n < EVENT_BATCH && s->nonstop && s->pid > 0 && !s->disconnect; n++) {
+		int r = take_event(s, &ev, 0, false);
+		if (r <= 0) {
+			if (r < 0 && r != -EINTR && r != -EAGAIN) {
+				fprintf(stderr, "gotap-stub: waiting for the target: %s\n", strerror(-r));
+				if (r == -ECHILD || r == -ESRCH) {
+					ev = (struct tgt_event){ .kind = TGT_EV_KILLED, .pid = s->pid,
+								 .sig = SIGKILL };
+					stub_nonstop_event(s, &ev);
+				}
+			}
+			return;
+		}
+		stub_nonstop_event(s, &ev);
+	}
+}
+
 /* Collect backend events while the target runs. */
 static void poll_target(struct stub_session *s)
 {
+	if (s->nonstop) {
+		poll_nonstop(s);
+		return;
+	}
 	struct tgt_event ev;
 	while (s->state == STUB_RUNNING) {
-		int r = s->ops->next_event(s->tgt, &ev, 0);
+		int r = take_event(s, &ev, 0, false);
 		if (r <= 0) {
 			if (r < 0 && r != -EINTR && r != -EAGAIN) {
 				fprintf(stderr, "gotap-stub: waiting for the target: %s\n", strerror(-r));
@@ -217,13 +273,18 @@ static void on_packet(struct stub_session *s)
 		return;
 	}
 	struct stub_out o = { .buf = s->reply, .cap = STUB_REPLY_CAP };
-	/* stub_dispatch reuses s->reply: pkt lives in s->rx, so no overlap. */
+	/* stub_dispatch reuses s->reply: pkt lives in s->rx, so no overlap.
+	 * Stop replies queued meanwhile (non-stop) are announced after the reply. */
+	s->in_packet = true;
 	int r = stub_dispatch(s, pkt, len, &o);
-	if (r == STUB_NO_REPLY) return;
-	bool noack_now = len == 15 && memcmp(pkt, "QStartNoAckMode", 15) == 0 &&
-			 o.len == 2 && memcmp(o.buf, "OK", 2) == 0;
-	stub_send_packet(s, o.buf, o.len);
-	if (noack_now) s->noack = true;   /* from the packet after this reply on */
+	s->in_packet = false;
+	if (r != STUB_NO_REPLY) {
+		bool noack_now = len == 15 && memcmp(pkt, "QStartNoAckMode", 15) == 0 &&
+				 o.len == 2 && memcmp(o.buf, "OK", 2) == 0;
+		stub_send_packet(s, o.buf, o.len);
+		if (noack_now) s->noack = true;   /* from the packet after this reply on */
+	}
+	if (s->nonstop) stub_nonstop_flush(s);
 }
 
 static void on_bytes(struct stub_session *s, const uint8_t *in, size_t n)
@@ -244,7 +305,12 @@ static void on_bytes(struct stub_session *s, const uint8_t *in, size_t n)
 			break;
 		case RSP_EV_INTERRUPT:
 			if (s->debug) fprintf(stderr, "gotap-stub: <- ^C\n");
-			if (s->state == STUB_RUNNING && !s->interrupting) {
+			if (s->nonstop && s->pid > 0) {
+				/* Non-stop clients stop threads with vCont;t; a ^C
+				 * stops every running thread the same way. */
+				stub_thr_sync(s);
+				for (int i = 0; i < s->nthr; i++) stub_nonstop_stop(s, &s->thr[i]);
+			} else if (s->state == STUB_RUNNING && !s->interrupting) {
 				s->interrupting = true;
 				stop_and_report(s, NULL);
 			}
@@ -277,7 +343,8 @@ enum stub_end stub_session_run(struct stub_session *s, volatile int *stop_flag)
 		struct pollfd pf[2] = { { .fd = s->tr->rfd, .events = POLLIN } };
 		nfds_t n = 1;
 		int timeout = -1;
-		if (s->state == STUB_RUNNING) {
+		bool events = s->state == STUB_RUNNING || (s->nonstop && s->pid > 0);
+		if (events) {
 			int efd = s->ops->event_fd(s->tgt);
 			if (efd >= 0) pf[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
 			else timeout = 10;
@@ -288,7 +355,7 @@ enum stub_end stub_session_run(struct stub_session *s, volatile int *stop_flag)
 			perror("gotap-stub: poll");
 			return STUB_END_DISCONNECT;
 		}
-		if (s->state == STUB_RUNNING) poll_target(s);
+		if (events) poll_target(s);
 		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t got = s->tr->read(s->tr, in, sizeof in);
 			if (got == -EINTR || got == -EAGAIN) continue;
@@ -304,7 +371,7 @@ enum stub_end stub_session_run(struct stub_session *s, volatile int *stop_flag)
 void stub_session_cleanup(struct stub_session *s)
 {
 	if (s->pid <= 0) return;
-	if (s->state == STUB_RUNNING) {
+	if (s->state == STUB_RUNNING || s->nonstop) {
 		int r = s->ops->stop_all(s->tgt);
 		if (r < 0) fprintf(stderr, "gotap-stub: stopping threads: %s\n", strerror(-r));
 		struct tgt_event ev;

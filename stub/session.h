@@ -6,14 +6,26 @@
  * dispatch packets through the handler table (handlers.h), and turn backend
  * events into stop replies.
  *
- * Policy is all-stop (GDB manual E.10 "Remote Non-Stop" describes the other
- * mode; the loop keeps stop handling in one place, stub_session_on_event(),
- * so a non-stop variant can be added there): when any thread reports a
- * stop, every other thread is stopped before gdb hears of it; further stops
- * that happened meanwhile stay pending and are reported on the next resume
- * instead of resuming (as gdbserver does), except a pending breakpoint hit
- * whose breakpoint gdb has removed since: that one is discarded and the
- * thread simply executes the instruction again.
+ * All-stop (the default): when any thread reports a stop, every other
+ * thread is stopped before gdb hears of it; further stops that happened
+ * meanwhile stay pending and are reported on the next resume instead of
+ * resuming (as gdbserver does), except a pending breakpoint hit whose
+ * breakpoint gdb has removed since: that one is discarded and the thread
+ * simply executes the instruction again.
+ *
+ * Non-stop (after QNonStop:1; GDB manual "Remote Non-Stop", session_nonstop.c):
+ * only the thread that reports a stop is stopped.  vCont answers OK at once
+ * and applies its actions per thread (a thread no action names keeps its
+ * state; 't' stops a running thread, reported with signal 0).  Every stop and
+ * the process's exit is queued and announced with a "%Stop:" notification;
+ * the client drains the queue with vStopped.  A thread counts as running for
+ * the client until its stop has been acknowledged.  Every packet is served
+ * while threads run (registers only of stopped threads).
+ *
+ * Every backend event enters the session through one function
+ * (session.c take_event), which offers it to the tracepoint collector first
+ * (stub_trace_on_event: a consumed tracepoint hit goes no further) and keeps
+ * the session's thread list up to date.
  */
 #ifndef GOTAP_STUB_SESSION_H
 #define GOTAP_STUB_SESSION_H
@@ -44,10 +56,27 @@ struct stub_config {
 #define STUB_MAX_NSMAP 1024
 #define STUB_REPLY_CAP (2 * RSP_PACKET_SIZE + 256)
 
+/* One thread of the process (session view). */
+struct stub_thr {
+	pid_t tid;
+	bool stopped;              /* non-stop: its stop was reported (queued) and it was not resumed since */
+	bool stopping;             /* non-stop: vCont;t asked the backend to stop it */
+	bool stepping;             /* last resumed with a step action (s/S/r), not a continue */
+	struct tgt_event last;     /* non-stop: the stop it reported (for '?') */
+};
+
+/* One queued non-stop stop reply (text built when the event came). */
+struct stub_notif {
+	pid_t tid;                 /* 0 for W/X */
+	struct tgt_event ev;       /* the event it reports */
+	size_t len;
+	char *text;
+};
+
 enum stub_run_state {
 	STUB_NOPROC,      /* no process (before vRun/vAttach, after exit) */
-	STUB_STOPPED,     /* all threads stopped, gdb may send anything */
-	STUB_RUNNING,     /* resumed, a stop reply is owed */
+	STUB_STOPPED,     /* all-stop: all threads stopped; non-stop: any process (threads may run) */
+	STUB_RUNNING,     /* all-stop: resumed, a stop reply is owed (never in non-stop) */
 };
 
 /* How the session ended (stub_session_run's result). */
@@ -97,6 +126,21 @@ struct stub_session {
 	uint64_t *swbps;           /* addresses of inserted Z0 breakpoints */
 	size_t nswbps, capswbps;
 
+	/* The process's threads as the session knows them (creation order):
+	 * kept from THREAD_CREATED/THREAD_EXITED events so that resuming needs
+	 * no /proc walk (stub_thr_sync reloads it when it does not match the
+	 * backend's count).  Also each thread's non-stop state. */
+	struct stub_thr *thr;
+	int nthr, capthr;
+	bool thr_stale;
+
+	/* Non-stop (QNonStop:1). */
+	bool nonstop;
+	struct stub_notif *nq;     /* stop replies not yet acknowledged, oldest first */
+	int nqn, nqcap;
+	bool nq_sent;              /* nq[0] went out (as %Stop or a reply), vStopped owed */
+	bool in_packet;            /* a packet is being answered: notifications wait for the reply */
+
 	bool pass[65];             /* QPassSignals, host numbering */
 	bool program[65];          /* QProgramSignals */
 	bool program_set;
@@ -122,6 +166,9 @@ struct stub_session {
 	/* QSetWorkingDir / QDisableRandomization for later vRun */
 	char *cwd;
 	bool disable_aslr;
+
+	/* tracepoints (stub/trace.h), allocated by the first trace packet */
+	struct stub_trace *trace;
 };
 
 /* Set up s for cfg/ops/tgt and client tr (allocates buffers).  pid is the
@@ -194,5 +241,41 @@ bool stub_ptid_in(struct stub_session *s, struct rsp_ptid *id);
 void stub_swbp_add(struct stub_session *s, uint64_t addr);
 void stub_swbp_del(struct stub_session *s, uint64_t addr);
 bool stub_swbp_has(struct stub_session *s, uint64_t addr);
+
+/* --- thread list (session_nonstop.c) ------------------------------------ */
+
+/* Make s->thr match the backend's threads (reloaded when marked stale or
+ * when the backend's count differs).  Returns the count or -errno. */
+int stub_thr_sync(struct stub_session *s);
+struct stub_thr *stub_thr_find(struct stub_session *s, pid_t tid);
+/* Keep the list up to date with a backend event (created, exited, exec). */
+void stub_thr_event(struct stub_session *s, const struct tgt_event *ev);
+/* The process is new or gone: reload on the next sync. */
+void stub_thr_reset(struct stub_session *s);
+
+/* --- non-stop (session_nonstop.c) ---------------------------------------- */
+
+/* A backend event while in non-stop mode: queue and announce its stop reply. */
+void stub_nonstop_event(struct stub_session *s, const struct tgt_event *ev);
+/* Queue the stop reply for ev (thread marked stopped); sends %Stop when the
+ * queue was idle.  The event's thread must be stopped. */
+void stub_nonstop_queue(struct stub_session *s, const struct tgt_event *ev);
+/* After a reply: announce a queue that filled while the packet was served. */
+void stub_nonstop_flush(struct stub_session *s);
+/* vCont;t (or ^C) for a thread the client sees running: ask the backend to
+ * stop it (its stop comes as an event), or queue its stop at once when the
+ * tracepoint collector holds it stopped.  0 or -errno. */
+int stub_nonstop_stop(struct stub_session *s, struct stub_thr *t);
+/* Drop every queued notification (the sequence is abandoned). */
+void stub_nonstop_clear(struct stub_session *s);
+/* Leave non-stop: stop every running thread, keep their stops pending. */
+int stub_nonstop_leave(struct stub_session *s);
+/* '?' in non-stop: restart the queue with every stopped thread's stop;
+ * the first goes into dst (or "OK").  Returns the length. */
+size_t stub_nonstop_status(struct stub_session *s, char *dst, size_t cap);
+/* vStopped: the head was received; put the next into dst (or "OK"). */
+size_t stub_nonstop_vstopped(struct stub_session *s, char *dst, size_t cap);
+/* Is the thread's stop still queued (not acknowledged by the client)? */
+bool stub_nonstop_queued(const struct stub_session *s, pid_t tid);
 
 #endif /* GOTAP_STUB_SESSION_H */

@@ -155,6 +155,7 @@ void stub_session_forget_process(struct stub_session *s)
 	s->nqsig = 0;
 	s->gthread = s->cthread = 0;
 	s->interrupting = false;
+	stub_thr_reset(s);
 	stub_vfile_close_all(s);
 }
 
@@ -269,6 +270,26 @@ void stub_hand_back_signals(struct stub_session *s)
 			perror("gotap-stub: tgkill");
 	}
 	s->npending = 0;
+	if (s->nonstop) {
+		/* Non-stop: each stopped thread's own last stop (a thread resumed
+		 * since has had its signal delivered or dropped by gdb's choice). */
+		stub_thr_sync(s);
+		for (int i = 0; i < s->nthr; i++) {
+			const struct stub_thr *t = &s->thr[i];
+			const struct tgt_event *l = &t->last;
+			if (!t->stopped || l->kind != TGT_EV_STOPPED || l->reason != TGT_REASON_SIGNAL ||
+			    l->sig <= 0 || l->sig > 64 || l->sig == SIGTRAP || l->sig == SIGSTOP ||
+			    (s->program_set && !s->program[l->sig]))
+				continue;
+			if (syscall(SYS_tgkill, s->pid, t->tid, l->sig) != 0 && errno != ESRCH)
+				perror("gotap-stub: tgkill");
+		}
+		for (int i = 0; i < s->nqsig; i++)
+			if (syscall(SYS_tgkill, s->pid, s->qsig[i].tid, s->qsig[i].sig) != 0 && errno != ESRCH)
+				perror("gotap-stub: tgkill");
+		s->nqsig = 0;
+		return;
+	}
 	/* Signals gdb already asked to deliver, still waiting for their
 	 * thread to resume (see qsig in session.h). */
 	const struct tgt_event *l = &s->last;

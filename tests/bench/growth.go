@@ -11,12 +11,20 @@
 // tracer adds newstack entries that are preemption requests, not growths.
 // The frames are real (the array is written and read) so the compiler cannot
 // shrink them; recurse is never inlined.
+//
+// -idle N (default 0) first starts N more goroutines that park on a channel
+// for the whole run and make no growth (a parked goroutine keeps its 2 KiB
+// stack), so that the process has N+G' goroutines alive while the growths
+// happen: what `make bench` uses to see whether a tool's cost per growth
+// depends on how many goroutines exist (issue 6, goal 3).  They are all
+// started before the first growth goroutine and released at the end.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 )
 
@@ -36,11 +44,25 @@ func main() {
 	g := flag.Int("g", 1000, "goroutines to run in total")
 	w := flag.Int("w", 4, "goroutines running at once, at most")
 	d := flag.Int("d", 100, "recursion depth of each goroutine (~300 bytes per level)")
+	idle := flag.Int("idle", 0, "goroutines parked on a channel during the whole run (no growth)")
 	flag.Parse()
-	if *g < 0 || *w < 1 || *d < 0 {
-		fmt.Fprintln(os.Stderr, "growth: -g >= 0, -w >= 1, -d >= 0")
+	if *g < 0 || *w < 1 || *d < 0 || *idle < 0 {
+		fmt.Fprintln(os.Stderr, "growth: -g >= 0, -w >= 1, -d >= 0, -idle >= 0")
 		os.Exit(2)
 	}
+
+	// the parked goroutines: each blocks at once on park, with a frame far
+	// below 2 KiB, so none of them grows; parked counts them in
+	var parked sync.WaitGroup
+	park := make(chan struct{})
+	parked.Add(*idle)
+	for i := 0; i < *idle; i++ {
+		go func() {
+			parked.Done()
+			<-park
+		}()
+	}
+	parked.Wait()
 
 	var (
 		wg   sync.WaitGroup
@@ -62,5 +84,8 @@ func main() {
 		}()
 	}
 	wg.Wait()
-	fmt.Printf("growth: %d goroutines done (%d)\n", done, total&1)
+	live := runtime.NumGoroutine()
+	close(park)
+	fmt.Printf("growth: %d goroutines done (%d), %d parked, %d goroutines alive at the end\n",
+		done, total&1, *idle, live)
 }

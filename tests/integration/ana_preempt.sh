@@ -12,7 +12,7 @@ export GOMAXPROCS=1 GOGC=off GODEBUG=asyncpreemptoff=1
 P=$ANA_TARGETS/grow_preempt
 T=$ANA_T
 
-ana_gotap "$T/p.txt" "$T/p.err" --summary -- "$P"; rc=$?
+ana_gotap "$T/p.txt" "$T/p.err" --mode=stop --summary -- "$P"; rc=$?   # preemption entries: stop mode only
 ANA_EVIDENCE=$T/p.err ana_check preempt.runs "gotap exited $rc" [ "$rc" -eq 0 ]
 ANA_EVIDENCE=$T/p.err ana_check preempt.program_output "the program's output is missing" \
 	grep -q '^grow_preempt: done true' "$T/p.err" "$T/p.txt"

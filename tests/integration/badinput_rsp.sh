@@ -275,13 +275,31 @@ try:
         if not r.s.recv(1 << 20): break
 except OSError:
     pass
-r.s.settimeout(15); r.buf = b''
+# Replies to the flood may still be on their way (a loaded machine: the
+# stub works through the socket's backlog): send the request and look for
+# its exact reply in whatever comes, acking every packet, for up to 15 s.
+r.buf = b''
+req = frame('m%x,4' % tick)
+expect = frame(want)
+seen = b''
+t1 = time.time()
+ok = False
 try:
-    rep = r.cmd('m%x,4' % tick)
-    print('ANSWERS' if rep == want else 'WRONG %r' % rep[:40])
-    print('RSS-AFTER %d' % rss())
-except Exception as e:
+    r.s.sendall(req)
+    while time.time() - t1 < 15 and not ok:
+        r.s.settimeout(max(0.1, 15 - (time.time() - t1)))
+        d = r.s.recv(1 << 20)
+        if not d: break
+        seen = (seen + d)[-(1 << 20):]
+        r.s.sendall(b'+' * d.count(b'#'))
+        ok = expect in seen
+except OSError as e:
     print('NO-ANSWER %s' % e)
+if ok:
+    print('ANSWERS')
+    print('RSS-AFTER %d' % rss())
+else:
+    print('WRONG: no %r in the last %d bytes received' % (expect, len(seen)))
 sys.stdout.flush()
 PYEOF
 
@@ -307,17 +325,25 @@ if start_stub packets --once :0 "$PROG"; then
 fi
 
 # --- garbage flood: the stub's memory stays flat
-if start_stub flood --once :0 "$PROG"; then
-	(cd "$GT_T" && timeout 120 python3 flood.py "127.0.0.1:$PORT" "$PROG" "$TPID" "$SPID" 50 15) >"$GT_T/flood.log" 2>&1
+# (an ASan build keeps freed memory in quarantine, 256 MB by default: that
+# growth is the sanitizer's, not the stub's; the option is ignored otherwise.
+# FLOOD_MB sets the amount, 50 by default.)
+if ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0 start_stub flood --once :0 "$PROG"; then
+	(cd "$GT_T" && timeout 120 python3 flood.py "127.0.0.1:$PORT" "$PROG" "$TPID" "$SPID" "${FLOOD_MB:-50}" 15) >"$GT_T/flood.log" 2>&1
 	before=$(sed -n 's/^RSS-BEFORE //p' "$GT_T/flood.log")
 	after=$(sed -n 's/^RSS-AFTER //p' "$GT_T/flood.log")
 	sent=$(sed -n 's/^SENT \([0-9]*\).*/\1/p' "$GT_T/flood.log")
 	if grep -q '^ANSWERS$' "$GT_T/flood.log"; then gt_pass flood.still-answers; else gt_fail flood.still-answers "no right answer after the flood" "$GT_T/flood.log"; fi
 	if [ -n "$sent" ] && [ "$sent" -ge $((10 << 20)) ]; then gt_pass flood.sent; else gt_fail flood.sent "sent only ${sent:-0} bytes (want >= 10 MB)" "$GT_T/flood.log"; fi
-	if [ -n "$before" ] && [ -n "$after" ] && [ $((after - before)) -le 1024 ]; then
+	# An ASan stub's allocator touches a fresh region per size class the
+	# first time each is used: +1.5 MB that stays flat from 50 to 150 MB of
+	# garbage (measured) -- allow it 4 MB; a plain stub 1 MB.
+	bound=1024
+	nm "$STUB" 2>/dev/null | grep -q ' __asan_init$' && bound=4096
+	if [ -n "$before" ] && [ -n "$after" ] && [ $((after - before)) -le "$bound" ]; then
 		gt_pass "flood.rss-flat"
 	else
-		gt_fail flood.rss-flat "VmRSS ${before:-?} kB -> ${after:-?} kB after $sent bytes of garbage (bound: +1024 kB)" "$GT_T/flood.log"
+		gt_fail flood.rss-flat "VmRSS ${before:-?} kB -> ${after:-?} kB after $sent bytes of garbage (bound: +$bound kB)" "$GT_T/flood.log"
 	fi
 	echo "  (flood: $sent bytes sent, stub VmRSS $before kB -> $after kB)"
 	gt_wait_pid "$SPID" 10

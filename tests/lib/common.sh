@@ -495,7 +495,7 @@ gt_k_values() {
 # everything a stop prints: the stop line, the frame line and the source line.
 gt_k_user() {
 	grep -Ev '^(Reading |warning: File transfers|warning: Can not parse XML|Download failed|Remote debugging using|\[New Thread|\[Switching to|\[Thread .* exited|Ending remote debugging|\[Inferior [0-9]+ \(process [0-9]+\) detached\]|Detaching from|Kill the program|Remote connection closed|Remote communication error|Sending packet|Packet received)' |
-		grep -Ev '^$' | gt_norm
+		grep -Ev '^$' | gt_norm | sed -E 's/ {2,}/ /g'   # table columns widen with the ids' digits
 }
 
 # ---------------------------------------------------------------- packets
