@@ -167,14 +167,7 @@ GOMAXPROCS=2 ana_remote "$T/am.txt" "$T/am.err" --disable-packet=QNonStop -- --m
 na=$(ana_events "$T/am.txt")
 ANA_EVIDENCE=$T/am.err ana_check trace.allstop_many_count "all-stop grow_many: $na events (want 5376)" \
 	[ "$na" -eq 5376 ]
-if [ "$rc" -ne 0 ] && grep -q 'stop reply: the stub answered E03' "$T/am.err"; then
-	# gotap-stub, all-stop: an interrupt that lands in the program's exit_group
-	# reports T02 for the dying main thread, then refuses every vCont (E03)
-	# instead of reporting the exit.  Known open stub bug (notes: anatrace.md).
-	ana_skip trace.allstop_many_exit "known stub bug: vCont answered E03 while the program exits (interrupted exit_group)"
-else
-	ANA_EVIDENCE=$T/am.err ana_check trace.allstop_many_exit "all-stop grow_many: exit $rc" [ "$rc" -eq 0 ]
-fi
+ANA_EVIDENCE=$T/am.err ana_check trace.allstop_many_exit "all-stop grow_many: exit $rc" [ "$rc" -eq 0 ]
 ana_remote "$T/ad.txt" "$T/ad.err" -- --summary -- "$R"; rc=$?
 ANA_EVIDENCE=$T/ad.err ana_check trace.remote_default_trace "--remote to gotap-stub: not trace (non-stop) by default (exit $rc)" \
 	grep -q 'mode: trace (non-stop)' "$T/ad.err"
