@@ -551,6 +551,18 @@ static bool stub_went_away(struct session *s)
 	return s->stop_signal > 0 && conn_closed(s->c);
 }
 
+/* A session loop failed (reason: what to warn).  After a terminal's ^C the
+ * stub may have gone first: that is no error to report, only remembered. */
+static enum end_reason end_failed(struct session *s, const char *reason)
+{
+	live_clear(&s->live);
+	if (stub_went_away(s))
+		s->stub_gone = true;
+	else
+		warn("%s", reason);
+	return END_ERROR;
+}
+
 /* Take the breakpoints out and let go of the target.  `kill_it`: end a
  * program gotap launched; otherwise detach (it runs on).  0 or -1. */
 static int let_go(struct session *s, bool kill_it)
@@ -750,13 +762,7 @@ static enum end_reason run(struct session *s)
 				live_clear(&s->live);
 			int r = gt_growth_on_stop(s->gr, &st, err, sizeof err);
 			if (r < 0) {
-				live_clear(&s->live);
-				if (stub_went_away(s)) {
-					s->stub_gone = true;
-					return END_ERROR;
-				}
-				warn("%s", err);
-				return END_ERROR;
+				return end_failed(s, err);
 			}
 			live_update(&s->live, stats_of(s), false);
 			int64_t tid = st.has_thread ? st.thread.tid : 0;
@@ -986,13 +992,9 @@ static enum end_reason run_trace_nonstop(struct session *s)
 		struct rsp_stop st;
 		int r = rspc_next_stop_ns(s->c, &st, passive ? WAIT_SLICE_MS : idle_ms);
 		if (r < 0) {
-			live_clear(&s->live);
-			if (stub_went_away(s)) {
-				s->stub_gone = true;
-				return END_ERROR;
-			}
-			warn("the stub closed the connection: %s", rspc_error(s->c));
-			return END_ERROR;
+			char why[512];
+			snprintf(why, sizeof why, "the stub closed the connection: %s", rspc_error(s->c));
+			return end_failed(s, why);
 		}
 		if (r > 0) {
 			switch (st.kind) {
@@ -1028,13 +1030,7 @@ static enum end_reason run_trace_nonstop(struct session *s)
 			else
 				idle_ms = idle_ms == 0 ? 1 : idle_ms * 2 > TRACE_POLL_MS ? TRACE_POLL_MS : idle_ms * 2;
 			if (got < 0) {
-				live_clear(&s->live);
-				if (stub_went_away(s)) {
-					s->stub_gone = true;
-					return END_ERROR;
-				}
-				warn("%s", err);
-				return END_ERROR;
+				return end_failed(s, err);
 			}
 			live_update(&s->live, stats_of(s), false);
 			int c = trace_check(s, false);
@@ -1107,13 +1103,9 @@ static enum end_reason run_trace_allstop(struct session *s)
 			}
 		}
 		if (r < 0) {
-			live_clear(&s->live);
-			if (stub_went_away(s)) {
-				s->stub_gone = true;
-				return END_ERROR;
-			}
-			warn("the stub closed the connection: %s", rspc_error(s->c));
-			return END_ERROR;
+			char why[512];
+			snprintf(why, sizeof why, "the stub closed the connection: %s", rspc_error(s->c));
+			return end_failed(s, why);
 		}
 		switch (st.kind) {
 		case RSP_STOP_EXITED:

@@ -172,6 +172,18 @@ static bool stale_hit(struct tgt *t, uint64_t pc)
 	return gone && pt_mem_read_raw(t, pc, &b, 1) == 1 && b != 0xcc;
 }
 
+/* Th executed our int3 at pc: rewind (in the register cache, written when
+ * it runs again: pt_restart) and report the hit. */
+static void report_hit(struct tgt *t, struct pt_thread *th, uint64_t pc)
+{
+	th->regs.rip = pc;
+	th->regs_dirty = true;
+	th->at_bp = true;
+	th->bp_addr = pc;
+	th->sig_stop = true;
+	queue_stop(t, th, SIGTRAP, TGT_REASON_SWBREAK, pc);
+}
+
 static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 {
 	/* Fast path (issue 6: one syscall less per hit): a thread that was not
@@ -186,12 +198,7 @@ static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 		uint64_t pc = th->regs.rip - 1;
 		struct pt_bp *bp = pt_bp_find(t, pc);
 		if (bp && bp->insn.kind != PT_INSN_UNKNOWN && bp->insn.len > 1) {
-			th->regs.rip = pc;
-			th->regs_dirty = true;     /* written when it runs again (pt_restart) */
-			th->at_bp = true;
-			th->bp_addr = pc;
-			th->sig_stop = true;
-			queue_stop(t, th, SIGTRAP, TGT_REASON_SWBREAK, pc);
+			report_hit(t, th, pc);
 			return;
 		}
 	}
@@ -221,12 +228,7 @@ static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 		if (pt_regs_fetch(th) == 0) {
 			uint64_t pc = th->regs.rip - 1;
 			if (pt_bp_find(t, pc)) {
-				th->regs.rip = pc;
-				th->regs_dirty = true;     /* written when it runs again (pt_restart) */
-				th->at_bp = true;
-				th->bp_addr = pc;
-				th->sig_stop = true;
-				queue_stop(t, th, SIGTRAP, TGT_REASON_SWBREAK, pc);
+				report_hit(t, th, pc);
 				return;
 			}
 			if (stale_hit(t, pc)) {
