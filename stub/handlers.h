@@ -141,7 +141,6 @@ int stub_h_xfer_auxv(struct stub_session *, struct stub_cur, struct stub_out *);
 int stub_h_xfer_exec_file(struct stub_session *, struct stub_cur, struct stub_out *);
 int stub_h_qrcmd(struct stub_session *, struct stub_cur, struct stub_out *);
 int stub_h_qsymbol(struct stub_session *, struct stub_cur, struct stub_out *);
-int stub_h_qtstatus(struct stub_session *, struct stub_cur, struct stub_out *);
 int stub_h_list_end(struct stub_session *, struct stub_cur, struct stub_out *);
 int stub_h_ok(struct stub_session *, struct stub_cur, struct stub_out *);
 int stub_h_disable_aslr(struct stub_session *, struct stub_cur, struct stub_out *);

@@ -116,17 +116,8 @@ int stub_h_qrcmd(struct stub_session *s, struct stub_cur a, struct stub_out *o)
 	return STUB_OK;
 }
 
-/* Tracepoint status queries gdb sends on connect.  No trace experiment
- * exists (QTinit/QTDP are not implemented, so `tstart` reports the target
- * cannot trace): "T0;tnotrun:0", and empty lists of trace state variables
- * and tracepoints ('l'), the same facts gdbserver reports when idle. */
-int stub_h_qtstatus(struct stub_session *s, struct stub_cur a, struct stub_out *o)
-{
-	(void)s; (void)a;
-	stub_out_str(o, "T0;tnotrun:0");
-	return STUB_OK;
-}
-
+/* The empty-list reply ("l") of the qTf?/qTs? iterations when no trace
+ * experiment is defined, as gdbserver answers when idle. */
 int stub_h_list_end(struct stub_session *s, struct stub_cur a, struct stub_out *o)
 {
 	(void)s; (void)a;
