@@ -175,14 +175,16 @@ run_gotap_tcp() {
 # a 300 s timeout, output appended to LOG.  Prints "WALL CPU STATUS": seconds
 # of wall time, seconds of CPU (user + sys of every process it started, the
 # traced program included: all of them are reaped in the tree), exit status.
+# With PIN=CPUS, the run (all its processes) is confined to those CPUs.
 # With HWM=1, the runner's processes load hwm.so, and the "hwm COMM PID kB"
 # lines of those that exited normally (peak RSS) are appended to LOG.
 one_run() {
 	local log=$1 t0 t1 rc cpuf=$out/cpu.$$ hwmf=$out/hwm.$$ pre=; shift
 	rm -f "$cpuf" "$hwmf"
 	[ "${HWM:-0}" = 1 ] && pre="export LD_PRELOAD=$out/hwm.so BENCH_HWM_FILE=$hwmf;"
+	local pin=(); [ -n "${PIN:-}" ] && pin=(taskset -c "$PIN")   # every process of the run on those CPUs
 	t0=$EPOCHREALTIME
-	timeout 300 bash -c "$(declare -f); $(declare -p prog floor addr bindir root out logs wl)
+	"${pin[@]}" timeout 300 bash -c "$(declare -f); $(declare -p prog floor addr bindir root out logs wl)
 		$pre $*; rc=\$?; times >$cpuf; exit \$rc" >>"$log" 2>&1
 	rc=$?
 	t1=$EPOCHREALTIME
@@ -245,12 +247,14 @@ measure() {
 if [ "$quick" = 1 ]; then
 	R=3; RS=2; RB=1; G_FAST=5000; G_GOTAP="100"; G_GOTAP1=100; G_PROCS=50; G_GDB=100; G_GS=50
 	G_TRACE="1000 5000"; G_TRACE_EVERY=5000; G_TRACE_PROCS=500; G_IDLE=1000; IDLE_N="10 10000"; RI=2; RU=5
+	G_H2H=2500; RH=3
 else
 	R=5; RS=3; RB=3; G_FAST=25000; G_GOTAP="250 1000"; G_GOTAP1=1000; G_PROCS=250; G_GDB=2500; G_GS=500
 	G_TRACE="1000 10000"; G_TRACE_EVERY=25000; G_TRACE_PROCS=2500; G_IDLE=5000; IDLE_N="10 1000 100000"; RI=5; RU=7
+	G_H2H=10000; RH=7
 fi
 all_g=$(printf '%s\n' 1 $G_FAST $G_GOTAP $G_GOTAP1 $G_PROCS $G_GDB $G_GS $G_TRACE $G_TRACE_EVERY $G_TRACE_PROCS \
-	$G_IDLE | sort -n -u)
+	$G_IDLE $G_H2H | sort -n -u)
 
 echo "bench: $prog (runtime.newstack at 0x$addr), $(nproc) CPUs, $([ "$quick" = 1 ] && echo quick || echo full) run" >&2
 for g in 1 $G_FAST; do measure native "$g" "$R" run_native; done   # the program's own cost
@@ -299,6 +303,51 @@ if have gdb; then
 	for g in 1 $G_GS; do measure stub_gdb "$g" "$RS" run_stub_gdb; done
 fi
 
+# goals 1 and 2 are ratios to the bare loop "measured in one run": besides the
+# rows above (each tool's median, minutes apart), head-to-head rounds run the
+# program alone, the bare loop, gotap's full report and gotap --every 1000 one
+# after the other, at G=1 and G=G_H2H, the order rotating from round to round;
+# a round's ratio divides the tool's per-event cost by the bare loop's of the
+# same round (both net of the same round's uninstrumented runs), and the goals
+# are judged on the median ratio.  This machine's cost of a ptrace stop moves
+# by 2-5x within minutes (another guest's load: a cross-CPU wake-up, or a
+# tracer spinning in wait_task_inactive while the tracee's vCPU is not
+# running), so ratios of figures taken minutes apart were not stable.  The
+# same rounds run once more with every process on one CPU (taskset -c 0: no
+# cross-CPU wake-up at all), the steadiest figure this machine gives.
+# h2h.tsv: "SET ROUND NAME G WALL CPU STATUS" per run; logs/h2h_SET_NAME.G.log.
+h2h=$out/h2h.tsv
+: >"$h2h"
+h2h_round() {   # SET ROUND PIN
+	local set=$1 r=$2 pin=$3 k name g runner t
+	local names=(native floor trace every) n=4
+	for ((k = 0; k < n; k++)); do
+		name=${names[(k + r) % n]}
+		case $name in
+		native) runner=run_native ;;
+		floor) runner="run_floor emulate" ;;
+		trace) runner=run_gotap_trace ;;
+		every) runner=run_gotap_trace_every ;;
+		esac
+		for g in 1 $G_H2H; do
+			echo "@@run $r" >>"$logs/h2h_${set}_$name.$g.log"
+			# $runner is "FUNCTION [MODE]": the G goes after the function name
+			local fn=${runner%% *} rest=
+			[ "$fn" != "$runner" ] && rest=${runner#* }
+			t=$(PIN=$pin one_run "$logs/h2h_${set}_$name.$g.log" "$fn" "$g" $rest)
+			printf '%s\t%s\t%s\t%s\t%s\n' "$set" "$r" "$name" "$g" "$t" >>"$h2h"
+		done
+	done
+}
+if [ -z "$only" ] || [[ h2h =~ $only ]] || [[ gotap_trace =~ $only ]]; then
+	for set in any cpu0; do
+		pin=; [ $set = cpu0 ] && pin=0
+		printf '  h2h %-10s G=%-6s x%s ' "$set" "$G_H2H" "$RH" >&2
+		for ((r = 0; r < RH; r++)); do h2h_round "$set" "$r" "$pin"; printf '.' >&2; done
+		printf '\n' >&2
+	done
+fi
+
 # ---- table -----------------------------------------------------------------
 notes=()
 [ $have_bpftrace = 1 ] || notes+=("bpftrace: not run (not installed, not root, or uprobes do not work here); E = 4*G+1")
@@ -306,7 +355,7 @@ have gdb || notes+=("gdb: not installed, its rows are missing")
 have gdbserver || notes+=("gdbserver: not installed, its row is missing")
 notes+=("dlv: not in Debian 12, not measured")
 [ "$quick" = 1 ] && notes+=("BENCH_QUICK: a smoke test with few events and runs; its per-event figures and goal verdicts are not stable (use the full run)")
-table=$(python3 "$root/tests/bench/table.py" "$times" "$logs" "${notes[@]}") || exit 1
+table=$(BENCH_H2H=$h2h python3 "$root/tests/bench/table.py" "$times" "$logs" "${notes[@]}") || exit 1
 echo
 echo "$table"
 

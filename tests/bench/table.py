@@ -25,6 +25,7 @@ within max(2 MiB, 10%), as scripts/soak.sh judges).  Goal 5: median time to
 gotap's first report line over median gdb -batch symbol load.
 """
 import collections
+import os
 import re
 import statistics
 import sys
@@ -212,25 +213,44 @@ def main():
     def best(name):
         vals = [r for r in rows if r[0] == name and r[2] is not None]
         return max(vals, key=lambda r: r[1]) if vals else None
+    h2h = head_to_head(os.environ.get("BENCH_H2H"), logdir, E)
     goals = []
     # the goals are judged on trace mode when it was measured (gotap's default)
     full = best("gotap_trace") or best("gotap_text")
     every = best("gotap_trace_every") or best("gotap_every")
     for num, row, limit, what in ((1, full, 2, "full report"), (2, every, 1.2, "--every 1000")):
-        if row and floor_pe is not None and floor_pe <= 0:
+        tool = "trace" if num == 1 else "every"
+        if h2h and h2h["any"]["ratio"][tool][0] is not None:
+            a, c = h2h["any"], h2h.get("cpu0")
+            w, cp = a["ratio"][tool][0], a["ratio"][tool][1]
+            ok = w <= limit and cp is not None and cp <= limit
+            line = (f"{num}. {what} <= {limit}x bare loop: {w:.2f}x wall, {fmt_x(cp)} CPU (median of "
+                    f"{a['rounds']} head-to-head rounds at G={a['g']}; every round's ratio "
+                    f"{fmt_x(a['range'][tool][0])}-{fmt_x(a['range'][tool][1])} wall)")
+            if c and c["ratio"][tool][0] is not None:
+                line += (f"; all on one CPU: {fmt_x(c['ratio'][tool][0])} wall, "
+                         f"{fmt_x(c['ratio'][tool][1])} CPU")
+            goals.append(line + f" ({'met' if ok else 'not met'})")
+        elif row and floor_pe is not None and floor_pe <= 0:
             goals.append(f"{num}. {what} <= {limit}x bare loop: not computable, the bare loop's per-event "
                          f"wall figure is {floor_pe:.1f} µs (noise); {times(row[3], floor_cpu)} CPU at "
                          f"G={row[1]}, {row[0]} (not met)")
         elif row and floor_pe:
             x = row[2] / floor_pe
-            goals.append(f"{num}. {what} <= {limit}x bare loop: {x:.1f}x wall, "
+            goals.append(f"{num}. {what} <= {limit}x bare loop: {x:.2f}x wall, "
                          f"{times(row[3], floor_cpu)} CPU at G={row[1]}, {row[0]} "
                          f"({'met' if x <= limit else 'not met'})")
     goals.append(goal3(rows, best))
     lost = [r for r in rows if r[0].startswith("gotap") and r[4] not in ("", "0")]
+    if h2h:
+        lost += [(f"h2h {s} {t}", h2h[s]["g"], 0, 0, h2h[s]["lost"][t])
+                 for s in h2h for t in ("trace", "every") if h2h[s]["lost"][t] not in (0, None)]
     goals.append("4. zero lost: " + ("met (every gotap run saw E(G) growths)" if not lost else
                  "not met: " + ", ".join(f"{r[0]} G={r[1]} lost {r[4]}" for r in lost)))
     goals.append(goal5(counts(logdir, "startup_gotap", 1), counts(logdir, "startup_gdb", 1)))
+    if h2h:
+        print()
+        print_h2h(h2h)
     print()
     print("Issue 6 goals:")
     for line in goals:
@@ -239,6 +259,91 @@ def main():
     print()
     for n in notes:
         print(f"Note: {n}.")
+
+
+def fmt_x(x):
+    return "?" if x is None else f"{x:.2f}x"
+
+
+H2H_SETS = (("any", "any CPU (as the rows above)"), ("cpu0", "all on one CPU (taskset -c 0)"))
+
+
+def head_to_head(path, logdir, E):
+    """The head-to-head rounds (scripts/bench.sh h2h.tsv: SET ROUND NAME G
+    WALL CPU STATUS): per set, per round, each tool's per-event µs net of the
+    same round's uninstrumented runs, and its ratio to the same round's bare
+    loop; medians and ranges over the rounds."""
+    if not path:
+        return None
+    try:
+        lines = [l.rstrip("\n").split("\t") for l in open(path) if l.strip()]
+    except OSError:
+        return None
+    t = collections.defaultdict(dict)     # (set, round) -> {(name, g): (wall, cpu)}
+    bad = collections.Counter()
+    for st, r, name, g, wall, cpu, rc in lines:
+        t[(st, int(r))][(name, int(g))] = (float(wall), float(cpu))
+        if rc != "0":
+            bad[st] += 1
+    res = {}
+    for st, _ in H2H_SETS:
+        rounds = sorted(r for (s, r) in t if s == st)
+        if not rounds:
+            continue
+        g = max(gg for (s, r) in t if s == st for (_, gg) in t[(s, r)])
+        de = E(g) - E(1)
+        pe = {n: ([], []) for n in ("floor", "trace", "every")}
+        ratio = {n: ([], []) for n in ("trace", "every")}
+        for r in rounds:
+            m = t[(st, r)]
+            if not all((n, gg) in m for n in ("native", "floor", "trace", "every") for gg in (1, g)):
+                continue
+            for k in (0, 1):
+                nat = m[("native", g)][k] - m[("native", 1)][k]
+                v = {n: (m[(n, g)][k] - m[(n, 1)][k] - nat) / de * 1e6 for n in pe}
+                for n in pe:
+                    pe[n][k].append(v[n])
+                for n in ratio:
+                    ratio[n][k].append(v[n] / v["floor"] if v["floor"] > 0 else None)
+        lost = {}
+        for n in ("trace", "every"):
+            gr = med([c.get("grow") for c in counts(logdir, f"h2h_{st}_{n}", g)])
+            lost[n] = None if gr is None else E(g) - gr
+        res[st] = {
+            "g": g, "e": E(g), "rounds": len(pe["floor"][0]), "failed": bad[st], "lost": lost,
+            "pe": {n: (med(pe[n][0]), med(pe[n][1])) for n in pe},
+            "ratio": {n: (med(ratio[n][0]), med(ratio[n][1])) for n in ratio},
+            "range": {n: (min((x for x in ratio[n][0] if x is not None), default=None),
+                          max((x for x in ratio[n][0] if x is not None), default=None)) for n in ratio},
+        }
+    return res or None
+
+
+def print_h2h(h2h):
+    first = next(iter(h2h.values()))
+    print(f"Head-to-head (goals 1-2): rounds of the program alone, the bare loop, gotap --mode=trace "
+          f"(full text report) and gotap --mode=trace --every 1000, each at G=1 and G={first['g']} "
+          f"({first['e']:.0f} growths), the order rotating; per-event µs net of the same round's "
+          f"uninstrumented runs; × bare loop = median over the rounds of the ratio to the same round's bare loop.")
+    print()
+    print("| runs | rounds | bare loop µs, wall / CPU | full report µs, wall / CPU | × bare loop, wall / CPU "
+          "[range of wall] | --every 1000 µs, wall / CPU | × bare loop, wall / CPU [range of wall] | lost |")
+    print("|---|---|---|---|---|---|---|---|")
+    for st, label in H2H_SETS:
+        if st not in h2h:
+            continue
+        h = h2h[st]
+
+        def pair(p):
+            return " / ".join("?" if x is None else f"{x:.1f}" for x in p)
+        cells = []
+        for n in ("trace", "every"):
+            lo, hi = h["range"][n]
+            cells.append(f"{pair(h['pe'][n])} | {fmt_x(h['ratio'][n][0])} / {fmt_x(h['ratio'][n][1])} "
+                         f"[{fmt_x(lo)}-{fmt_x(hi)}]")
+        lost = sum(v for v in h["lost"].values() if v) if any(h["lost"].values()) else 0
+        fail = f", **{h['failed']} failed**" if h["failed"] else ""
+        print(f"| {label} | {h['rounds']}{fail} | {pair(h['pe']['floor'])} | {cells[0]} | {cells[1]} | {lost:.0f} |")
 
 
 def ratio_of(a, b):
