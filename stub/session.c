@@ -400,6 +400,8 @@ static enum stub_end run(struct stub_session *s, volatile int *stop_flag)
 		bool client = false;
 		if (events) {
 			if (wait_target(s, &client)) continue;
+			/* a failed wait may have ended the process (reported killed) */
+			events = s->state == STUB_RUNNING || (s->nonstop && s->pid > 0);
 		} else {
 			stub_wake_disarm(s->wake);   /* all-stop, stopped: only the client matters */
 		}
