@@ -74,6 +74,7 @@ int stub_session_init(struct stub_session *s, const struct stub_config *cfg,
 
 void stub_session_free(struct stub_session *s)
 {
+	stub_wake_free(&s->wake);   /* normally done when stub_session_run returns */
 	stub_vfile_close_all(s);
 	free(s->rx);
 	free(s->reply);
