@@ -140,6 +140,13 @@ pid_t stub_current_thread(struct stub_session *s)
 /* Events handled per turn of the loop while threads run (then the client's turn). */
 #define EVENT_BATCH 256
 
+/* The client counts as quiet (block in wait_event, run.c) once this many
+ * target events came since it last sent something.  A conversation (gdb
+ * reading a stopped thread, an all-stop resume that ends in one reported
+ * stop) stays on the poll() path: arming the watcher would cost more there
+ * than it saves; a stream of events (trace hits, non-stop) goes blocking. */
+#define CALM_EVENTS 2
+
 /* The one place where backend events enter the session: a tracepoint hit
  * is the collector's (consumed: nothing else happens with it; held: the
  * session is stopping every thread, so a consumed thread stays stopped);
@@ -159,6 +166,7 @@ static int take_event(struct stub_session *s, struct tgt_event *ev, int timeout_
 		int r = timeout_ms < 0 ? s->ops->wait_event(s->tgt, ev, gate)
 				       : s->ops->next_event(s->tgt, ev, timeout_ms);
 		if (r != 1) return r;
+		if (!held && s->calm < CALM_EVENTS) s->calm++;
 		if (held ? stub_trace_on_held_event(s, ev) : stub_trace_on_event(s, ev)) continue;
 		stub_thr_event(s, ev);
 		return 1;
@@ -385,6 +393,7 @@ static bool serve_client(struct stub_session *s, bool nowait)
 		if (got < 0) fprintf(stderr, "gotap-stub: reading from client: %s\n", strerror((int)-got));
 		return false;
 	}
+	s->calm = 0;
 	on_bytes(s, in, (size_t)got);
 	/* Only now: input that came meanwhile is seen by the watcher again
 	 * (level-triggered poll) -- no signal while this one is served. */
@@ -399,12 +408,14 @@ static enum stub_end run(struct stub_session *s, volatile int *stop_flag)
 		if (s->disconnect) return s->quit ? STUB_END_EXIT : STUB_END_DISCONNECT;
 		bool events = s->state == STUB_RUNNING || (s->nonstop && s->pid > 0);
 		bool client = false;
-		if (events) {
+		if (events && s->calm >= CALM_EVENTS) {
 			if (wait_target(s, &client)) continue;
 			/* a failed wait may have ended the process (reported killed) */
 			events = s->state == STUB_RUNNING || (s->nonstop && s->pid > 0);
 		} else {
-			stub_wake_disarm(s->wake);   /* all-stop, stopped: only the client matters */
+			/* The client talks (or all-stop, stopped: only the client
+			 * matters): poll() it ourselves, the watcher parks. */
+			stub_wake_disarm(s->wake);
 		}
 		if (client) {
 			if (s->tr->read_nowait) {
