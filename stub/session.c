@@ -145,7 +145,9 @@ pid_t stub_current_thread(struct stub_session *s)
  * reading a stopped thread, an all-stop resume that ends in one reported
  * stop) stays on the poll() path: arming the watcher would cost more there
  * than it saves; a stream of events (trace hits, non-stop) goes blocking. */
-#define CALM_EVENTS 2
+#ifndef CALM_EVENTS
+#define CALM_EVENTS 2   /* -DCALM_EVENTS=0: always block (measurements) */
+#endif
 
 /* The one place where backend events enter the session: a tracepoint hit
  * is the collector's (consumed: nothing else happens with it; held: the
