@@ -140,7 +140,7 @@ pid_t stub_current_thread(struct stub_session *s)
 /* Events handled per turn of the loop while threads run (then the client's turn). */
 #define EVENT_BATCH 256
 
-/* The client counts as quiet (block in wait_event, run.c) once this many
+/* The client counts as quiet (run() blocks in wait_event) once this many
  * target events came since it last sent something.  A conversation (gdb
  * reading a stopped thread, an all-stop resume that ends in one reported
  * stop) stays on the poll() path: arming the watcher would cost more there
