@@ -20,7 +20,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iprotocol -Istub -Ianalyzer $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
-STUB_LIBS = -lZydis
+STUB_LIBS = -lZydis -pthread
 ANA_LIBS = $(shell pkg-config --libs libdw jansson 2>/dev/null || echo -ldw -lelf -ljansson) -lpthread
 
 PROTO_SRC = $(wildcard protocol/*.c)

@@ -2,9 +2,19 @@
  *
  * SIGCHLD is blocked in the calling thread and read through a signalfd; an
  * eventfd is kept readable while the queue holds an event; event_fd() is an
- * epoll fd over both.  The stub is single-threaded, so blocking SIGCHLD in
- * create() covers the whole process: a program the stub starts gets an empty
- * mask back (pt_process.c).
+ * epoll fd over both.  Blocking SIGCHLD in create() (before the session
+ * starts its client watcher thread, which inherits the mask: session_wake.c)
+ * covers the whole process: a program the stub starts gets an empty mask
+ * back (pt_process.c).
+ *
+ * Two ways to wait, freely mixed: pt_next_event() (poll()-driven: the
+ * session polls event_fd() with its client) and pt_wait_event() (the hot
+ * path, issue 6: block in wait4 itself, one syscall per status).  The
+ * signalfd is level-triggered on SIGCHLD and only pt_next_event() (and
+ * pt_vfork_hold) drain it, each time followed by wait4 until "none"; the
+ * blocking path never drains, so the SIGCHLDs of the statuses it took stay
+ * pending (event_fd() reads as "maybe": the next pt_next_event() drains and
+ * finds nothing) and no status is ever left without a pending SIGCHLD.
  */
 #include <errno.h>
 #include <poll.h>
@@ -13,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -155,5 +166,36 @@ int pt_next_event(struct tgt *t, struct tgt_event *ev, int timeout_ms)
 		int p = poll(&pf, 1, wait);
 		if (p < 0 && errno != EINTR) return -errno;
 		if (p < 0) return -EINTR;
+	}
+}
+
+/* The hot path (issue 6): one blocking wait4 per status, nothing else -- no
+ * poll, no signalfd read, no "until none" wait4.  g (set by the session's
+ * client watcher, another thread) ends the wait: stop is checked after
+ * waiting is published and before each wait4, and a signal sent while
+ * waiting is set interrupts it (EINTR: the handler has no SA_RESTART).
+ * Only this thread (the tracer) calls wait4 and ptrace. */
+int pt_wait_event(struct tgt *t, struct tgt_event *ev, struct tgt_wait_gate *g)
+{
+	for (;;) {
+		if (pt_queue_pop(t, ev)) {
+			if (ev->kind == TGT_EV_EXITED || ev->kind == TGT_EV_KILLED) pt_forget(t);
+			pt_evfd_update(t);
+			return 1;
+		}
+		pt_evfd_update(t);   /* no syscall unless the pop dropped the last entry */
+		if (!t->pid) return -ECHILD;
+		if (!anyone_running(t)) return 0;
+		atomic_store(&g->waiting, 1);
+		if (atomic_load(&g->stop)) {
+			atomic_store(&g->waiting, 0);
+			return -EINTR;
+		}
+		int status;
+		pid_t w = waitpid(-1, &status, __WALL);
+		int e = errno;
+		atomic_store(&g->waiting, 0);
+		if (w < 0) return -e;   /* EINTR: the watcher's signal; ECHILD: nothing to wait for */
+		pt_handle_status(t, w, status);
 	}
 }

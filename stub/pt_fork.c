@@ -79,8 +79,14 @@ void pt_vfork_children_drop(struct tgt *t, bool kill_them)
 		th->vfork_child = 0;
 		if (kill_them) {
 			kill(c, SIGKILL);
-			int st;
-			while (waitpid(c, &st, __WALL) == c && WIFSTOPPED(st)) ptrace(PTRACE_CONT, c, 0L, 0L);
+			for (;;) {
+				int st;
+				pid_t w = waitpid(c, &st, __WALL);
+				/* EINTR: the session's client watcher signals us (session_wake.c) */
+				if (w < 0 && errno == EINTR) continue;
+				if (w != c || !WIFSTOPPED(st)) break;
+				ptrace(PTRACE_CONT, c, 0L, 0L);
+			}
 		} else {
 			ptrace(PTRACE_DETACH, c, 0L, 0L);   /* the caller took the int3s out */
 		}

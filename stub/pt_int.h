@@ -214,6 +214,8 @@ int pt_stop(struct tgt *t, pid_t tid);
 /* ---- pt_events.c: next_event, event_fd */
 bool pt_queue_pop(struct tgt *t, struct tgt_event *ev);
 int pt_next_event(struct tgt *t, struct tgt_event *ev, int timeout_ms);
+/* tgt_ops.wait_event: block in wait4 (see target.h, pt_events.c). */
+int pt_wait_event(struct tgt *t, struct tgt_event *ev, struct tgt_wait_gate *g);
 void pt_evfd_update(struct tgt *t);
 void pt_drain_sigfd(struct tgt *t);
 long pt_now_ms(void);

@@ -171,4 +171,5 @@ const struct tgt_ops pt_ops = {
 	.set_pass_signals = pt_set_pass_signals,
 	.read_auxv = pt_read_auxv,
 	.exe_path = pt_exe_path,
+	.wait_event = pt_wait_event,
 };

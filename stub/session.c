@@ -1,7 +1,9 @@
 /* session.c — gotap-stub's event loop and all-stop policy.
  *
- * One loop: poll() the client and (while the target runs) the backend's
- * event fd; bytes from the client go through the RSP parser (protocol/) and
+ * One loop.  While threads run it blocks in the backend's wait_event (wait4)
+ * and a watcher thread (session_wake.c) interrupts it when the client has
+ * something to say; otherwise it poll()s the client and the backend's event
+ * fd.  Bytes from the client go through the RSP parser (protocol/) and
  * complete packets through the handler table (handlers.c); backend events
  * become stop replies (built and queued in session_stop.c).  See session.h
  * for the pending-stop rules.
@@ -17,6 +19,7 @@
 #include "handlers.h"
 #include "say.h"
 #include "session.h"
+#include "session_wake.h"
 #include "trace.h"
 
 /* ------------------------------------------------------------ debug log */
@@ -71,6 +74,7 @@ int stub_session_init(struct stub_session *s, const struct stub_config *cfg,
 
 void stub_session_free(struct stub_session *s)
 {
+	stub_wake_free(&s->wake);   /* normally done when stub_session_run returns */
 	stub_vfile_close_all(s);
 	free(s->rx);
 	free(s->reply);
@@ -136,20 +140,35 @@ pid_t stub_current_thread(struct stub_session *s)
 /* Events handled per turn of the loop while threads run (then the client's turn). */
 #define EVENT_BATCH 256
 
+/* The client counts as quiet (run() blocks in wait_event) once this many
+ * target events came since it last sent something.  A conversation (gdb
+ * reading a stopped thread, an all-stop resume that ends in one reported
+ * stop) stays on the poll() path: arming the watcher would cost more there
+ * than it saves; a stream of events (trace hits, non-stop) goes blocking. */
+#ifndef CALM_EVENTS
+#define CALM_EVENTS 2   /* -DCALM_EVENTS=0: always block (measurements) */
+#endif
+
 /* The one place where backend events enter the session: a tracepoint hit
  * is the collector's (consumed: nothing else happens with it; held: the
  * session is stopping every thread, so a consumed thread stays stopped);
- * thread creation and exit keep the session's thread list.  Returns as
- * next_event. */
-static int take_event(struct stub_session *s, struct tgt_event *ev, int timeout_ms, bool held)
+ * thread creation and exit keep the session's thread list.  timeout_ms -1:
+ * block in the backend's wait_event with the watcher's gate (only when
+ * stub_wake_arm gave one).  Returns as next_event, or -EAGAIN when the
+ * batch is used up. */
+static int take_event(struct stub_session *s, struct tgt_event *ev, int timeout_ms, bool held,
+		      struct tgt_wait_gate *gate)
 {
 	/* While threads run, a flood of consumed hits must not keep the client
-	 * waiting: after a batch, say "nothing now" -- the event fd stays
-	 * readable, so the loop comes back here after serving the client. */
+	 * waiting: after a batch, say "later" -- the event fd stays readable,
+	 * so the loop comes back here after serving the client.  (Blocking:
+	 * the watcher's gate makes wait_event return before its next wait4.) */
 	for (int budget = EVENT_BATCH;; budget--) {
-		if (!held && budget == 0) return 0;
-		int r = s->ops->next_event(s->tgt, ev, timeout_ms);
+		if (!held && budget == 0) return -EAGAIN;
+		int r = timeout_ms < 0 ? s->ops->wait_event(s->tgt, ev, gate)
+				       : s->ops->next_event(s->tgt, ev, timeout_ms);
 		if (r != 1) return r;
+		if (!held && s->calm < CALM_EVENTS) s->calm++;
 		if (held ? stub_trace_on_held_event(s, ev) : stub_trace_on_event(s, ev)) continue;
 		stub_thr_event(s, ev);
 		return 1;
@@ -162,7 +181,7 @@ static void stop_and_report(struct stub_session *s, const struct tgt_event *firs
 	if (r < 0 && r != -ESRCH)
 		fprintf(stderr, "gotap-stub: stopping threads: %s\n", strerror(-r));
 	struct tgt_event ev;
-	while (take_event(s, &ev, 0, true) == 1) {
+	while (take_event(s, &ev, 0, true, NULL) == 1) {
 		if (ev.kind == TGT_EV_EXITED || ev.kind == TGT_EV_KILLED) {
 			/* The whole process is gone: that is the news. */
 			s->npending = 0;
@@ -185,77 +204,104 @@ static void stop_and_report(struct stub_session *s, const struct tgt_event *firs
 	stub_report(s, &ev);
 }
 
-/* Non-stop: every event is queued as a notification; nothing else stops. */
-static void poll_nonstop(struct stub_session *s)
+/* take_event failed with r (not "nothing now" or "later"): say so, and when
+ * the process vanished without an exit event, report it killed. */
+static void target_failed(struct stub_session *s, int r)
 {
-	struct tgt_event ev;
-	for (int n = 0; n < EVENT_BATCH && s->nonstop && s->pid > 0 && !s->disconnect; n++) {
-		int r = take_event(s, &ev, 0, false);
-		if (r <= 0) {
-			if (r < 0 && r != -EINTR && r != -EAGAIN) {
-				fprintf(stderr, "gotap-stub: waiting for the target: %s\n", strerror(-r));
-				if (r == -ECHILD || r == -ESRCH) {
-					ev = (struct tgt_event){ .kind = TGT_EV_KILLED, .pid = s->pid,
-								 .sig = SIGKILL };
-					stub_nonstop_event(s, &ev);
-				}
-			}
-			return;
+	if (r == -EINTR || r == -EAGAIN) return;
+	fprintf(stderr, "gotap-stub: waiting for the target: %s\n", strerror(-r));
+	if (r != -ECHILD && r != -ESRCH) return;
+	struct tgt_event ev = { .kind = TGT_EV_KILLED, .pid = s->pid, .sig = SIGKILL };
+	if (s->nonstop) stub_nonstop_event(s, &ev);
+	else stub_report(s, &ev);
+}
+
+/* All-stop, threads running: act on one event.  Returns true when the
+ * threads still run (keep collecting). */
+static bool allstop_event(struct stub_session *s, const struct tgt_event *ev)
+{
+	switch (ev->kind) {
+	case TGT_EV_EXITED:
+	case TGT_EV_KILLED:
+		s->npending = 0;
+		stub_report(s, ev);
+		return false;
+	case TGT_EV_STOPPED:
+		if (ev->reason == TGT_REASON_INTERRUPT && !s->interrupting) return true;
+		stop_and_report(s, ev->reason == TGT_REASON_INTERRUPT ? NULL : ev);
+		return false;
+	case TGT_EV_EXEC:
+		/* The old image's breakpoints are gone with it.  A client
+		 * that takes exec events reloads the program and inserts
+		 * its breakpoints again; for one that does not, the new
+		 * image just runs. */
+		s->nswbps = 0;
+		if (s->c_exec) {
+			stop_and_report(s, ev);
+			return false;
 		}
-		stub_nonstop_event(s, &ev);
+		if (s->ops->resume(s->tgt, -1, TGT_RESUME_CONT, 0) < 0)
+			fprintf(stderr, "gotap-stub: resuming after exec failed\n");
+		return true;
+	default:
+		stub_keep_pending(s, ev);   /* thread bookkeeping */
+		return true;
 	}
 }
 
-/* Collect backend events while the target runs. */
+/* Collect the backend events that are ready while the target runs (the
+ * poll() path). */
 static void poll_target(struct stub_session *s)
 {
-	if (s->nonstop) {
-		poll_nonstop(s);
-		return;
-	}
 	struct tgt_event ev;
-	while (s->state == STUB_RUNNING) {
-		int r = take_event(s, &ev, 0, false);
-		if (r <= 0) {
-			if (r < 0 && r != -EINTR && r != -EAGAIN) {
-				fprintf(stderr, "gotap-stub: waiting for the target: %s\n", strerror(-r));
-				if (r == -ECHILD || r == -ESRCH) {
-					/* Process vanished without an exit event. */
-					ev = (struct tgt_event){ .kind = TGT_EV_KILLED, .pid = s->pid,
-								 .sig = SIGKILL };
-					stub_report(s, &ev);
-				}
-			}
-			return;
-		}
-		switch (ev.kind) {
-		case TGT_EV_EXITED:
-		case TGT_EV_KILLED:
-			s->npending = 0;
-			stub_report(s, &ev);
-			return;
-		case TGT_EV_STOPPED:
-			if (ev.reason == TGT_REASON_INTERRUPT && !s->interrupting) continue;
-			stop_and_report(s, ev.reason == TGT_REASON_INTERRUPT ? NULL : &ev);
-			return;
-		case TGT_EV_EXEC:
-			/* The old image's breakpoints are gone with it.  A client
-			 * that takes exec events reloads the program and inserts
-			 * its breakpoints again; for one that does not, the new
-			 * image just runs. */
-			s->nswbps = 0;
-			if (s->c_exec) {
-				stop_and_report(s, &ev);
+	if (s->nonstop) {
+		/* Non-stop: every event is queued as a notification; nothing else stops. */
+		for (int n = 0; n < EVENT_BATCH && s->nonstop && s->pid > 0 && !s->disconnect; n++) {
+			int r = take_event(s, &ev, 0, false, NULL);
+			if (r <= 0) {
+				if (r < 0) target_failed(s, r);
 				return;
 			}
-			if (s->ops->resume(s->tgt, -1, TGT_RESUME_CONT, 0) < 0)
-				fprintf(stderr, "gotap-stub: resuming after exec failed\n");
-			continue;
-		default:
-			stub_keep_pending(s, &ev);   /* thread bookkeeping */
-			continue;
+			stub_nonstop_event(s, &ev);
 		}
+		return;
 	}
+	while (s->state == STUB_RUNNING) {
+		int r = take_event(s, &ev, 0, false, NULL);
+		if (r <= 0) {
+			if (r < 0) target_failed(s, r);
+			return;
+		}
+		if (!allstop_event(s, &ev)) return;
+	}
+}
+
+/* The hot path: block in the backend's wait until one event comes (and is
+ * acted on), the client has something to say, or the batch is used up.
+ * Returns false when the session must wait in poll() instead: no thread
+ * runs (nothing can come but client input), the client is readable, or
+ * the backend or the watcher cannot do it; *client then says the watcher
+ * saw the client readable. */
+static bool wait_target(struct stub_session *s, bool *client)
+{
+	*client = false;
+	if (!s->ops->wait_event) return false;
+	struct tgt_wait_gate *gate = stub_wake_arm(&s->wake, s->tr->rfd);
+	if (!gate) return false;
+	if (stub_wake_pending(s->wake)) {
+		*client = true;
+		return false;
+	}
+	struct tgt_event ev;
+	int r = take_event(s, &ev, -1, false, gate);
+	if (r == 0) return false;
+	if (r < 0) {
+		target_failed(s, r);
+		return r == -EINTR || r == -EAGAIN;   /* else poll(): do not spin on an error */
+	}
+	if (s->nonstop) stub_nonstop_event(s, &ev);
+	else allstop_event(s, &ev);
+	return true;
 }
 
 /* ------------------------------------------------------------ input */
@@ -334,16 +380,60 @@ static void on_bytes(struct stub_session *s, const uint8_t *in, size_t n)
 	}
 }
 
-enum stub_end stub_session_run(struct stub_session *s, volatile int *stop_flag)
+/* Read what the client sent and act on it.  nowait: the watcher said it
+ * was readable, but a read since may have taken it (then -EAGAIN).
+ * Returns false when the session is over. */
+static bool serve_client(struct stub_session *s, bool nowait)
 {
 	static uint8_t in[65536];
+	ssize_t got = nowait ? s->tr->read_nowait(s->tr, in, sizeof in) : s->tr->read(s->tr, in, sizeof in);
+	if (got == -EINTR || got == -EAGAIN) {
+		stub_wake_done(s->wake);
+		return true;
+	}
+	if (got <= 0) {
+		if (got < 0) fprintf(stderr, "gotap-stub: reading from client: %s\n", strerror((int)-got));
+		return false;
+	}
+	s->calm = 0;
+	on_bytes(s, in, (size_t)got);
+	/* Only now: input that came meanwhile is seen by the watcher again
+	 * (level-triggered poll) -- no signal while this one is served. */
+	stub_wake_done(s->wake);
+	return true;
+}
+
+static enum stub_end run(struct stub_session *s, volatile int *stop_flag)
+{
 	for (;;) {
 		if (*stop_flag) return STUB_END_EXIT;
 		if (s->disconnect) return s->quit ? STUB_END_EXIT : STUB_END_DISCONNECT;
+		bool events = s->state == STUB_RUNNING || (s->nonstop && s->pid > 0);
+		bool client = false;
+		if (events && s->calm >= CALM_EVENTS) {
+			if (wait_target(s, &client)) continue;
+			/* a failed wait may have ended the process (reported killed) */
+			events = s->state == STUB_RUNNING || (s->nonstop && s->pid > 0);
+		} else {
+			/* The client talks (or all-stop, stopped: only the client
+			 * matters): poll() it ourselves, the watcher parks. */
+			stub_wake_disarm(s->wake);
+		}
+		if (client) {
+			if (s->tr->read_nowait) {
+				if (!serve_client(s, true)) return s->quit ? STUB_END_EXIT : STUB_END_DISCONNECT;
+				continue;
+			}
+			/* A pipe or tty: poll() tells whether it is still readable;
+			 * meanwhile the watcher may look again (it sets the flag
+			 * again if so, and has nobody to signal). */
+			stub_wake_done(s->wake);
+		}
+		/* The poll() path: nothing runs (or no wait_event), or the watcher
+		 * saw input on a descriptor that cannot be read without blocking. */
 		struct pollfd pf[2] = { { .fd = s->tr->rfd, .events = POLLIN } };
 		nfds_t n = 1;
 		int timeout = -1;
-		bool events = s->state == STUB_RUNNING || (s->nonstop && s->pid > 0);
 		if (events) {
 			int efd = s->ops->event_fd(s->tgt);
 			if (efd >= 0) pf[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
@@ -357,15 +447,16 @@ enum stub_end stub_session_run(struct stub_session *s, volatile int *stop_flag)
 		}
 		if (events) poll_target(s);
 		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t got = s->tr->read(s->tr, in, sizeof in);
-			if (got == -EINTR || got == -EAGAIN) continue;
-			if (got <= 0) {
-				if (got < 0) fprintf(stderr, "gotap-stub: reading from client: %s\n", strerror((int)-got));
-				return s->quit ? STUB_END_EXIT : STUB_END_DISCONNECT;
-			}
-			on_bytes(s, in, (size_t)got);
+			if (!serve_client(s, false)) return s->quit ? STUB_END_EXIT : STUB_END_DISCONNECT;
 		}
 	}
+}
+
+enum stub_end stub_session_run(struct stub_session *s, volatile int *stop_flag)
+{
+	enum stub_end end = run(s, stop_flag);
+	stub_wake_free(&s->wake);   /* before the caller closes the transport */
+	return end;
 }
 
 void stub_session_cleanup(struct stub_session *s)

@@ -22,6 +22,14 @@
  * the client until its stop has been acknowledged.  Every packet is served
  * while threads run (registers only of stopped threads).
  *
+ * Waiting (issue 6).  While threads run, the session blocks in the backend's
+ * own wait (tgt_ops.wait_event: wait4), not in poll(): a tracepoint hit then
+ * costs no readiness syscalls.  A watcher thread (session_wake.h) that only
+ * poll()s the client interrupts that wait when the client has something to
+ * say.  While the client converses (fewer than CALM_EVENTS target events
+ * since its last bytes), with no thread running, or with a backend without
+ * wait_event, the session poll()s the client and the event fd as before.
+ *
  * Every backend event enters the session through one function
  * (session.c take_event), which offers it to the tracepoint collector first
  * (stub_trace_on_event: a consumed tracepoint hit goes no further) and keeps
@@ -169,6 +177,11 @@ struct stub_session {
 
 	/* tracepoints (stub/trace.h), allocated by the first trace packet */
 	struct stub_trace *trace;
+
+	/* client watcher (session_wake.h): started when the session first
+	 * blocks in the backend's wait_event, joined when stub_session_run ends */
+	struct stub_wake *wake;
+	int calm;                  /* target events since the client last sent something (capped) */
 };
 
 /* Set up s for cfg/ops/tgt and client tr (allocates buffers).  pid is the

@@ -26,8 +26,9 @@
  *
  * The ptrace backend (pt_ops) in particular:
  *  - create() blocks SIGCHLD in the calling thread and reads it through a
- *    signalfd, so the stub must stay single-threaded (or block SIGCHLD in
- *    every thread).  A launched program starts with an empty signal mask and
+ *    signalfd, so every other thread must block SIGCHLD too (the session's
+ *    client watcher is born with every signal blocked: session_wake.c), and
+ *    every call (ptrace, wait4) must come from the thread that created it.  A launched program starts with an empty signal mask and
  *    SIGPIPE/SIGCHLD at their defaults.  kill() reaps with waitpid(-1): do not
  *    keep other children whose status matters.
  *  - it stops threads with PTRACE_INTERRUPT (seized tracees), never SIGSTOP.
@@ -46,6 +47,7 @@
 #ifndef GOTAP_STUB_TARGET_H
 #define GOTAP_STUB_TARGET_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,6 +105,18 @@ struct tgt_thread_info {
 	bool stopped;
 	char name[32];      /* /proc/PID/task/TID/comm */
 	int core;           /* last CPU, -1 if unknown */
+};
+
+/* How another thread stops a wait_event() that blocks (or is about to):
+ * it sets stop, then sends the waiting thread a signal (a handler installed
+ * without SA_RESTART) if waiting is set.  The backend sets waiting before
+ * it looks at stop and blocks, and clears it when it returns, so either
+ * the backend sees stop, or the signal finds it waiting (or, in the
+ * instructions between the check and the blocking call, a signal is lost:
+ * the sender repeats it until stop is cleared -- see stub/session_wake.c). */
+struct tgt_wait_gate {
+	atomic_int waiting;   /* backend: 1 while blocked in (or entering) its wait */
+	atomic_int stop;      /* caller: 1 = do not block, return -EINTR */
 };
 
 struct tgt_launch_opts {
@@ -205,6 +219,15 @@ struct tgt_ops {
 	long (*read_auxv)(struct tgt *t, uint8_t *buf, size_t cap);
 	/* Absolute path of the executable (/proc/PID/exe). */
 	int (*exe_path)(struct tgt *t, char *buf, size_t cap);
+
+	/* Optional (NULL when not offered): next_event() waiting forever, in
+	 * the kernel's own wait, so that an event costs no readiness syscalls
+	 * (pt_ops: a blocking wait4(-1, __WALL) per status, nothing else).
+	 * Returns 1 with *ev, 0 at once when no thread is resumed (nothing can
+	 * happen: wait for the client elsewhere), -EINTR when g->stop is set or
+	 * a signal handler ran, other -errno as next_event.  Events come out in
+	 * the same order as from next_event; the two may be mixed freely. */
+	int (*wait_event)(struct tgt *t, struct tgt_event *ev, struct tgt_wait_gate *g);
 };
 
 /* The Linux ptrace backend. */

@@ -29,6 +29,18 @@ static ssize_t fd_read(struct stub_transport *t, void *buf, size_t n)
 	return r < 0 ? -errno : r;
 }
 
+static ssize_t sock_read_nowait(struct stub_transport *t, void *buf, size_t n)
+{
+	ssize_t r = recv(t->rfd, buf, n, MSG_DONTWAIT);   /* EWOULDBLOCK is EAGAIN on Linux */
+	return r < 0 ? -errno : r;
+}
+
+static bool is_socket(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 static int fd_write(struct stub_transport *t, const void *buf, size_t n)
 {
 	const char *p = buf;
@@ -211,6 +223,7 @@ int stub_accept(struct stub_listener *l, struct stub_transport *t)
 	t->read = fd_read;
 	t->write = fd_write;
 	t->close = fd_close;
+	t->read_nowait = sock_read_nowait;
 	if (l->kind == STUB_COMM_STDIO) {
 		int r = stub_stdio_prepare();
 		if (r < 0) return r;
@@ -218,6 +231,7 @@ int stub_accept(struct stub_listener *l, struct stub_transport *t)
 		t->rfd = stdio_in;
 		t->wfd = stdio_out;
 		stdio_in = stdio_out = -1;
+		if (!is_socket(t->rfd)) t->read_nowait = NULL;   /* gotap passes a socketpair */
 		stub_say("Remote debugging using stdio\n");
 		return 0;
 	}

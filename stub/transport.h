@@ -33,6 +33,12 @@ struct stub_transport {
 	int (*write)(struct stub_transport *t, const void *buf, size_t n);
 	/* Close the descriptors; safe to call twice. */
 	void (*close)(struct stub_transport *t);
+	/* Read what is there without ever blocking (-EAGAIN when nothing is),
+	 * as read() otherwise; NULL when the descriptor cannot do that per call
+	 * (a pipe or tty: O_NONBLOCK would change it for everyone sharing it).
+	 * The session uses it when its watcher thread said "readable"
+	 * (session_wake.h), which a read in between may have made stale. */
+	ssize_t (*read_nowait)(struct stub_transport *t, void *buf, size_t n);
 };
 
 enum stub_comm_kind { STUB_COMM_TCP, STUB_COMM_UNIX, STUB_COMM_STDIO };

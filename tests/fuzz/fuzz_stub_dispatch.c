@@ -231,7 +231,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	init_once();
 	if (pt_ops.pid(T) == 0) launch_dummy();
 	static const struct stub_config cfg = { .disable_aslr = true };
-	struct stub_transport tr = { -1, -1, tr_read, tr_write, tr_close };
+	struct stub_transport tr = { -1, -1, tr_read, tr_write, tr_close, NULL };
 	struct stub_session s;
 	if (stub_session_init(&s, &cfg, &ops, T, &tr, pt_ops.pid(T)) < 0) abort();
 	bool alive = true;

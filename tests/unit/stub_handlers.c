@@ -122,6 +122,7 @@ static const struct tgt_ops fake_ops = {
 	f_list, f_alive, f_resume, f_stop, f_stop_all, f_next, f_event_fd,
 	f_read_reg, f_write_reg, f_read_regs, f_write_regs, f_read_mem, f_write_mem,
 	f_insert, f_remove, f_pass, f_auxv, f_exe,
+	NULL,   /* no wait_event: the session polls event_fd */
 };
 
 /* ------------------------------------------------------------ harness */
@@ -142,7 +143,7 @@ static void setup(const char *disabled)
 	int sv[2];
 	if (peer >= 0) { stub_session_free(&S); close(peer); close(TR.rfd); }
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) { perror("socketpair"); _exit(1); }
-	TR = (struct stub_transport){ sv[0], sv[0], tr_read, tr_write, tr_close };
+	TR = (struct stub_transport){ sv[0], sv[0], tr_read, tr_write, tr_close, NULL };
 	peer = sv[1];
 	CFG = (struct stub_config){ .disable_aslr = true, .disabled = disabled };
 	memset(&F, 0, sizeof F);
