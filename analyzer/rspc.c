@@ -73,7 +73,12 @@ struct rspc {
 	unsigned long sent;     /* packets sent (not counting resends) */
 	char *features;         /* qSupported reply, NUL-terminated */
 	struct rsp_parser parser;
-	uint8_t rx[RSP_PACKET_SIZE];   /* decoded payload of the last packet */
+	uint8_t rx[RSP_PACKET_SIZE];   /* the parser's payload buffer */
+	/* Payload of the last packet received: in c->in when the fast path
+	 * took it whole (no copy), else in c->rx.  Valid until the next
+	 * receive. */
+	const uint8_t *pl;
+	size_t pl_len;
 	uint8_t in[2 * RSP_PACKET_SIZE + 64]; /* raw bytes read, not parsed yet */
 	size_t in_off, in_len;
 	uint8_t *tx;                   /* last frame sent (for resends) */
@@ -215,9 +220,11 @@ static int unhex(uint8_t *dst, const uint8_t *src, size_t n)
  * without escapes or run-length encoding (every hex reply, most others) is
  * copied out after two SSE2 passes (find, checksum) instead of the byte-at-a-time
  * state machine (which took a third of gotap's CPU).  Only when the parser is
- * between packets.  Returns 1 with the payload in c->rx[0..c->parser.len),
+ * between packets.  Returns 1 with the payload at c->pl[0..c->pl_len),
  * -1 if the packet is not complete in the buffer yet, 0 if the parser must
- * handle it (escapes, a bad checksum, too long). */
+ * handle it (escapes, a bad checksum, too long).  The payload is not copied:
+ * c->pl points at it in c->in, which only the next receive reuses (a 64 KiB
+ * trace-buffer reply used to be copied twice before it was decoded). */
 static int fast_packet(struct rspc *c)
 {
 	const uint8_t *p = c->in + c->in_off;
@@ -236,32 +243,33 @@ static int fast_packet(struct rspc *c)
 	unsigned sum = rsp_sum_bytes(d, n);
 	int hi = hexv[h[1]], lo = hexv[h[2]];
 	if ((hi | lo) < 0 || (uint8_t)(hi << 4 | lo) != sum) return 0;
-	memcpy(c->rx, d, n);
-	c->parser.len = n;
+	c->pl = d;
+	c->pl_len = n;
 	c->in_off += n + 4;
 	return 1;
 }
 
-/* Keep the notification just parsed (c->rx) for rspc_next_stop_ns.  A
+/* Keep the notification just parsed (c->pl) for rspc_next_stop_ns.  A
  * "%Stop:" while one is kept is a repeat of it (a stub may re-send until
  * vStopped): dropped.  Other kinds are ignored, as the manual allows. */
 static int keep_notification(struct rspc *c)
 {
-	size_t n = c->parser.len;
-	if (n < 5 || memcmp(c->rx, "Stop:", 5) != 0 || c->have_notif) return 0;
+	size_t n = c->pl_len;
+	if (n < 5 || memcmp(c->pl, "Stop:", 5) != 0 || c->have_notif) return 0;
 	if (n > c->notif_cap) {
 		uint8_t *p = realloc(c->notif, n);
 		if (!p) return fail(c, "out of memory");
 		c->notif = p;
 		c->notif_cap = n;
 	}
-	memcpy(c->notif, c->rx, n);
+	memcpy(c->notif, c->pl, n);
 	c->notif_len = n;
 	c->have_notif = true;
 	return 0;
 }
 
-/* Next packet from the stub (payload in c->rx[0..c->parser.len)).
+/* Next packet from the stub (payload at c->pl[0..c->pl_len), valid until
+ * the next receive).
  * Acks, naks and resends are handled here.  Returns 1 with a packet, 0 on
  * timeout, -1 on error; 2 when a notification was kept and notif_wanted
  * is set (else notifications are kept and the wait goes on). */
@@ -291,6 +299,8 @@ static int recv_packet(struct rspc *c, int timeout_ms)
 						   c->in_len - c->in_off, &ev);
 			c->in_off += k;
 			c->parser_idle = ev != RSP_EV_NONE;
+			c->pl = c->rx;
+			c->pl_len = c->parser.len;
 			switch (ev) {
 			case RSP_EV_NONE:
 			case RSP_EV_ACK:          /* stray or expected '+': nothing to do */
@@ -346,16 +356,17 @@ static int send_packet(struct rspc *c, const void *payload, size_t n)
 	return write_all(c, c->tx, f);
 }
 
-/* Send and wait for the reply; *reply points into c->rx (binary, not
- * NUL-terminated).  Returns the reply length or -1. */
+/* Send and wait for the reply; *reply points at it in a receive buffer
+ * (binary, not NUL-terminated, valid until the next receive).  Returns the
+ * reply length or -1. */
 static long transact(struct rspc *c, const void *pkt, size_t n, const uint8_t **reply)
 {
 	if (send_packet(c, pkt, n) < 0) return -1;
 	int r = recv_packet(c, RSPC_REPLY_TIMEOUT_MS);
 	if (r < 0) return -1;
 	if (r == 0) return fail(c, "the stub did not answer within %d s", RSPC_REPLY_TIMEOUT_MS / 1000);
-	*reply = c->rx;
-	return (long)c->parser.len;
+	*reply = c->pl;
+	return (long)c->pl_len;
 }
 
 static long transact_str(struct rspc *c, const char *pkt, const uint8_t **reply)
@@ -717,7 +728,7 @@ static bool is_pure_read(const char *pkt)
 	return strchr("qmxpg?", pkt[0]) != NULL && pkt[0] != 0;
 }
 
-long rspc_request(struct rspc *c, const char *pkt, char *reply, size_t cap)
+long rspc_request_view(struct rspc *c, const char *pkt, const uint8_t **reply)
 {
 	const uint8_t *r;
 	if (!is_pure_read(pkt)) {
@@ -734,6 +745,15 @@ long rspc_request(struct rspc *c, const char *pkt, char *reply, size_t cap)
 			note_stop(c, &st, r, (size_t)n);
 		}
 	}
+	*reply = r;
+	return n;
+}
+
+long rspc_request(struct rspc *c, const char *pkt, char *reply, size_t cap)
+{
+	const uint8_t *r;
+	long n = rspc_request_view(c, pkt, &r);
+	if (n < 0) return -1;
 	if (cap == 0 || (size_t)n >= cap)
 		return fail(c, "reply of %ld bytes does not fit in %zu", n, cap);
 	memcpy(reply, r, (size_t)n);
@@ -1159,8 +1179,8 @@ int rspc_wait_stop(struct rspc *c, struct rsp_stop *st, int timeout_ms)
 		}
 		int r = recv_packet(c, left);
 		if (r <= 0) return r;
-		const uint8_t *p = c->rx;
-		size_t n = c->parser.len;
+		const uint8_t *p = c->pl;
+		size_t n = c->pl_len;
 		if (n > 0 && p[0] == 'O' && n > 1) {   /* "OK" is not output, but never comes here */
 			if (console_output(c, p + 1, n - 1) < 0) return -1;
 			continue;
@@ -1316,8 +1336,8 @@ int rspc_next_stop_ns(struct rspc *c, struct rsp_stop *st, int timeout_ms)
 		if (r == 1) {
 			/* a packet while no request is outstanding: console output
 			 * (all-stop habit) is shown, anything else is stray */
-			const uint8_t *p = c->rx;
-			size_t n = c->parser.len;
+			const uint8_t *p = c->pl;
+			size_t n = c->pl_len;
 			if (n > 1 && p[0] == 'O' && !is_ok(p, (long)n) && console_output(c, p + 1, n - 1) < 0)
 				return -1;
 		}

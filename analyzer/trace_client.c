@@ -281,13 +281,11 @@ int tc_stream_init(struct tc_stream *s, struct rspc *c)
 	size_t ps = rspc_packet_size(c);
 	/* the reply is hex: two characters a byte, plus framing */
 	s->max_req = ps > 128 ? (ps - 64) / 2 : 32;
-	s->reply_cap = 2 * s->max_req + 64;
 	s->max_frame = TC_MAX_FRAME;
 	hexval_init();
 	s->cap = s->max_req + s->max_frame;
 	s->buf = malloc(s->cap);
-	s->reply = malloc(s->reply_cap);
-	if (s->buf == NULL || s->reply == NULL) {
+	if (s->buf == NULL) {
 		tc_stream_free(s);
 		return rspc_fail_msg(c, "out of memory");
 	}
@@ -297,9 +295,7 @@ int tc_stream_init(struct tc_stream *s, struct rspc *c)
 void tc_stream_free(struct tc_stream *s)
 {
 	free(s->buf);
-	free(s->reply);
 	s->buf = NULL;
-	s->reply = NULL;
 }
 
 /* Make room for n more bytes at buf[len]. */
@@ -339,23 +335,25 @@ long tc_stream_fill(struct tc_stream *s)
 	char pkt[64];
 	snprintf(pkt, sizeof pkt, "qTBuffer:%" PRIx64 ",%zx", s->off, s->max_req);
 	s->requests++;
-	long n = rspc_request(s->c, pkt, s->reply, s->reply_cap);
+	const uint8_t *r;   /* in the client's receive buffer until the next request */
+	long n = rspc_request_view(s->c, pkt, &r);
 	if (n < 0)
 		return -1;
-	if (n == 1 && s->reply[0] == 'l') {
+	if (n == 1 && r[0] == 'l') {
 		s->empty_requests++;
 		return 0;
 	}
 	if (n == 0)
 		return rspc_fail_msg(s->c, "qTBuffer: not supported by the stub");
-	if (s->reply[0] == 'E' && (n == 3 || s->reply[1] == '.'))
-		return rspc_fail_msg(s->c, "qTBuffer:%" PRIx64 ": the stub answered %.40s", s->off, s->reply);
+	if (r[0] == 'E' && (n == 3 || (n > 1 && r[1] == '.')))
+		return rspc_fail_msg(s->c, "qTBuffer:%" PRIx64 ": the stub answered %.*s", s->off,
+				     n < 40 ? (int)n : 40, (const char *)r);
 	if (n % 2 != 0 || (size_t)n / 2 > s->max_req)
 		return rspc_fail_msg(s->c, "qTBuffer: unexpected reply of %ld characters", n);
 	size_t k = (size_t)n / 2;
 	if (room(s, k) < 0)
 		return rspc_fail_msg(s->c, "out of memory");
-	if (unhex(s->buf + s->len, s->reply, k) < 0)
+	if (unhex(s->buf + s->len, (const char *)r, k) < 0)
 		return rspc_fail_msg(s->c, "qTBuffer: reply is not hex");
 	s->len += k;
 	s->off += k;
