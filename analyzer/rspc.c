@@ -79,6 +79,11 @@ struct rspc {
 	 * receive. */
 	const uint8_t *pl;
 	size_t pl_len;
+	/* Fast path, packet not complete yet: how much of its payload was
+	 * scanned (no special byte there) and that part's sum, so the next
+	 * read does not scan it again. */
+	size_t fp_scanned;
+	unsigned fp_sum;
 	uint8_t in[2 * RSP_PACKET_SIZE + 64]; /* raw bytes read, not parsed yet */
 	size_t in_off, in_len;
 	uint8_t *tx;                   /* last frame sent (for resends) */
@@ -216,11 +221,41 @@ static int unhex(uint8_t *dst, const uint8_t *src, size_t n)
 	return 0;
 }
 
+/* The index of the first '#', '$', '}' or '*' in s[0..n) (n if none), and
+ * *sum plus the bytes before it, mod 256: rsp_find_special and rsp_sum_bytes
+ * (rsp_scan.h) in one pass over the data instead of two. */
+static size_t scan_sum(const uint8_t *s, size_t n, unsigned *sum)
+{
+	size_t i = 0;
+	uint64_t total = *sum;
+#if defined(__SSE2__)
+	const __m128i h = _mm_set1_epi8('#'), d = _mm_set1_epi8('$');
+	const __m128i e = _mm_set1_epi8('}'), r = _mm_set1_epi8('*');
+	const __m128i zero = _mm_setzero_si128();
+	__m128i acc = zero;
+	for (; n - i >= 16; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, h), _mm_cmpeq_epi8(v, d)),
+					 _mm_or_si128(_mm_cmpeq_epi8(v, e), _mm_cmpeq_epi8(v, r)));
+		if (_mm_movemask_epi8(m) != 0)
+			break;   /* the byte loop finds it and sums what precedes it */
+		acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+	}
+	uint64_t lanes[2];
+	_mm_storeu_si128((__m128i *)(void *)lanes, acc);
+	total += lanes[0] + lanes[1];
+#endif
+	for (; i < n && !rsp_is_special(s[i]); i++)
+		total += s[i];
+	*sum = (unsigned)(total & 0xff);
+	return i;
+}
+
 /* Fast path of the receiver: a whole "$payload#xx" at c->in[c->in_off]
  * without escapes or run-length encoding (every hex reply, most others) is
- * copied out after two SSE2 passes (find, checksum) instead of the byte-at-a-time
- * state machine (which took a third of gotap's CPU).  Only when the parser is
- * between packets.  Returns 1 with the payload at c->pl[0..c->pl_len),
+ * taken after one SSE2 pass (find the end, checksum) instead of the
+ * byte-at-a-time state machine (which took a third of gotap's CPU).  Only
+ * when the parser is between packets.  Returns 1 with the payload at c->pl[0..c->pl_len),
  * -1 if the packet is not complete in the buffer yet, 0 if the parser must
  * handle it (escapes, a bad checksum, too long).  The payload is not copied:
  * c->pl points at it in c->in, which only the next receive reuses (a 64 KiB
@@ -229,18 +264,31 @@ static int fast_packet(struct rspc *c)
 {
 	const uint8_t *p = c->in + c->in_off;
 	size_t avail = c->in_len - c->in_off;
+	size_t done = c->fp_scanned;   /* of this packet, by the last call */
+	unsigned sum = c->fp_sum;
+	c->fp_scanned = 0;
+	c->fp_sum = 0;
 	if (!c->parser_idle || avail == 0 || p[0] != '$') return 0;
-	/* one SSE2 pass finds the '#' and proves there is no '}', '*' or '$'
-	 * before it; the checksum is another (rsp_scan.h) */
-	size_t k = rsp_find_special(p + 1, avail - 1);
-	if (k == avail - 1) return avail - 1 > 2 * sizeof c->rx ? 0 : -1;
+	if (done >= avail) done = sum = 0;   /* cannot happen; never trust it */
+	/* one pass finds the '#', proves there is no '}', '*' or '$' before
+	 * it and sums the payload */
+	size_t k = done + scan_sum(p + 1 + done, avail - 1 - done, &sum);
+	if (k == avail - 1) {
+		if (avail - 1 > 2 * sizeof c->rx) return 0;
+		c->fp_scanned = k;
+		c->fp_sum = sum;
+		return -1;
+	}
 	if (p[1 + k] != '#') return 0;
 	const uint8_t *h = p + 1 + k;
 	size_t n = k;
-	if ((size_t)(h - p) + 3 > avail) return -1;
+	if ((size_t)(h - p) + 3 > avail) {
+		c->fp_scanned = k;   /* the '#' is found again at once */
+		c->fp_sum = sum;
+		return -1;
+	}
 	if (n > sizeof c->rx) return 0;
 	const uint8_t *d = p + 1;
-	unsigned sum = rsp_sum_bytes(d, n);
 	int hi = hexv[h[1]], lo = hexv[h[2]];
 	if ((hi | lo) < 0 || (uint8_t)(hi << 4 | lo) != sum) return 0;
 	c->pl = d;
@@ -299,6 +347,8 @@ static int recv_packet(struct rspc *c, int timeout_ms)
 						   c->in_len - c->in_off, &ev);
 			c->in_off += k;
 			c->parser_idle = ev != RSP_EV_NONE;
+			c->fp_scanned = 0;   /* the parser took over that packet */
+			c->fp_sum = 0;
 			c->pl = c->rx;
 			c->pl_len = c->parser.len;
 			switch (ev) {

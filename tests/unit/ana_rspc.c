@@ -543,6 +543,21 @@ static void test_request_view(void)
 	if (!wrote) { CHECK("view: 40000-character reply queued", 0); rspc_close(c); close(sv[1]); return; }
 	n = rspc_request_view(c, "qTBuffer:8,4e20", &r);
 	CHECK("view: 40000-character reply", wrote && n == 40000 && memcmp(r, hex, 40000) == 0);
+	/* the same in three pieces, the last one the checksum's second digit:
+	 * the client resumes its scan where the last piece ended */
+	pid_t w = fork();
+	if (w == 0) {
+		size_t cut[] = { 0, 17000, nf - 1, nf };
+		for (int i = 0; i < 3; i++) {
+			usleep(30000);
+			if (write(sv[1], frame + cut[i], cut[i + 1] - cut[i]) != (ssize_t)(cut[i + 1] - cut[i]))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	n = w > 0 ? rspc_request_view(c, "qTBuffer:8,4e20", &r) : -1;
+	CHECK("view: reply in pieces", n == 40000 && memcmp(r, hex, 40000) == 0);
+	CHECK("view: writer done", w > 0 && reap(w, 5000) == 0);
 	rspc_close(c);
 	close(sv[1]);
 }
