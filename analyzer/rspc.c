@@ -94,6 +94,7 @@ struct rspc {
 static int fail(struct rspc *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void hexv_init(void);
+static void scan_init(void);
 static void regcache_forget(struct rspc *c);
 
 static int fail(struct rspc *c, const char *fmt, ...)
@@ -146,6 +147,7 @@ static struct rspc *rspc_new(int fd, char *err, size_t errlen)
 	c->packet_size = 0x3fff;   /* until qSupported says otherwise */
 	c->parser_idle = true;
 	hexv_init();
+	scan_init();
 	rsp_parser_init(&c->parser, c->rx, sizeof c->rx);
 	return c;
 }
@@ -223,8 +225,9 @@ static int unhex(uint8_t *dst, const uint8_t *src, size_t n)
 
 /* The index of the first '#', '$', '}' or '*' in s[0..n) (n if none), and
  * *sum plus the bytes before it, mod 256: rsp_find_special and rsp_sum_bytes
- * (rsp_scan.h) in one pass over the data instead of two. */
-static size_t scan_sum(const uint8_t *s, size_t n, unsigned *sum)
+ * (rsp_scan.h) in one pass over the data instead of two.  16 bytes a step
+ * with SSE2; scan_sum below picks AVX2 (32) when the CPU has it. */
+static size_t scan_sum_sse2(const uint8_t *s, size_t n, unsigned *sum)
 {
 	size_t i = 0;
 	uint64_t total = *sum;
@@ -249,6 +252,44 @@ static size_t scan_sum(const uint8_t *s, size_t n, unsigned *sum)
 		total += s[i];
 	*sum = (unsigned)(total & 0xff);
 	return i;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define RSPC_AVX2 1
+
+__attribute__((target("avx2")))
+static size_t scan_sum_avx2(const uint8_t *s, size_t n, unsigned *sum)
+{
+	size_t i = 0;
+	const __m256i h = _mm256_set1_epi8('#'), d = _mm256_set1_epi8('$');
+	const __m256i e = _mm256_set1_epi8('}'), r = _mm256_set1_epi8('*');
+	const __m256i zero = _mm256_setzero_si256();
+	__m256i acc = zero;
+	for (; n - i >= 32; i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+		__m256i m = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, h), _mm256_cmpeq_epi8(v, d)),
+					    _mm256_or_si256(_mm256_cmpeq_epi8(v, e), _mm256_cmpeq_epi8(v, r)));
+		if (_mm256_movemask_epi8(m) != 0)
+			break;   /* the SSE2 scan finds it */
+		acc = _mm256_add_epi64(acc, _mm256_sad_epu8(v, zero));
+	}
+	uint64_t lanes[4];
+	_mm256_storeu_si256((__m256i *)(void *)lanes, acc);
+	*sum = (unsigned)((*sum + lanes[0] + lanes[1] + lanes[2] + lanes[3]) & 0xff);
+	return i + scan_sum_sse2(s + i, n - i, sum);
+}
+#endif
+
+/* scan_sum_sse2, or scan_sum_avx2 once scan_init saw the CPU has AVX2. */
+static size_t (*scan_sum)(const uint8_t *s, size_t n, unsigned *sum) = scan_sum_sse2;
+
+static void scan_init(void)
+{
+#ifdef RSPC_AVX2
+	if (__builtin_cpu_supports("avx2"))
+		scan_sum = scan_sum_avx2;
+#endif
 }
 
 /* Fast path of the receiver: a whole "$payload#xx" at c->in[c->in_off]
