@@ -15,11 +15,13 @@
  * object, its loop check formatting every container's address, a stdio
  * call per token).  So each frame's dumped object is kept in the per-frame
  * cache (out_fcache.h), the integers of the event's head are written here,
- * and only "time" still goes through jansson's real formatting; the event
- * is assembled in one buffer and leaves with one fwrite.  The bytes are
- * those json_dumpf(JSON_COMPACT) wrote for the whole tree.
+ * and "time" too when it is a plausible clock (fmt_time), else jansson
+ * formats it; the event is assembled in one buffer and leaves with one
+ * fwrite.  The bytes are those json_dumpf(JSON_COMPACT) wrote for the whole
+ * tree.
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -103,6 +105,46 @@ static int add_frame(struct json_state *s, const struct gort_frame *fr)
 	return r;
 }
 
+/* A real as jansson writes it (strconv.c jsonp_dtostr: "%.17g", then ".0"
+ * when that has neither '.' nor 'e'), for 1e9 <= v < 9e9 (the clock
+ * between 2001 and 2255): 10 digits, '.', then the 7 decimals of the exact
+ * binary value rounded to nearest, trailing zeros dropped (at least one
+ * "0" stays).  glibc's printf was ~5,000 instructions of each event (exact
+ * multi-precision division); here it is one 128-bit multiply.  Returns the
+ * length written at p (at most 18), or 0 when v is outside that range or
+ * falls exactly halfway between two 17-digit decimals (then jansson
+ * formats it: its rounding of a tie is the C library's business). */
+static size_t fmt_time(char *p, double v)
+{
+	if (!(v >= 1e9 && v < 9e9))
+		return 0;
+	int e;
+	double f = frexp(v, &e);            /* v = f * 2^e, 0.5 <= f < 1 */
+	uint64_t m = (uint64_t)ldexp(f, 53);  /* exact: v = m * 2^(e-53) */
+	int shift = 53 - e;                 /* 19..23 in this range */
+	unsigned __int128 x = (unsigned __int128)m * 10000000u;
+	unsigned __int128 half = (unsigned __int128)1 << (shift - 1);
+	unsigned __int128 rest = x & ((half << 1) - 1);
+	uint64_t q = (uint64_t)(x >> shift);
+	if (rest == half)
+		return 0;
+	if (rest > half)
+		q++;
+	uint64_t ip = q / 10000000u, fp = q % 10000000u;
+	if (ip >= 10000000000ULL)
+		return 0;   /* rounded up to 11 digits: cannot happen below 9e9 */
+	char *s = out_put_u64(p, ip);
+	*s++ = '.';
+	int digits = 7;
+	while (digits > 1 && fp % 10 == 0) {
+		fp /= 10;
+		digits--;
+	}
+	for (int i = digits - 1; i >= 0; i--, fp /= 10)
+		s[i] = (char)('0' + fp % 10);
+	return (size_t)(s + digits - p);
+}
+
 /* Append literal key text and a signed integer as json_integer prints it. */
 static void add_int(char **p, const char *key, size_t klen, int64_t v)
 {
@@ -125,8 +167,11 @@ static int json_event(void *state, const struct gt_event *ev)
 	char *p = b->p;
 	add_int(&p, KEY("{\"seq\":"), (int64_t)ev->seq);
 	memcpy(p, ",\"time\":", 8);
-	b->len = (size_t)(p + 8 - b->p);
-	if (json_real_set(s->time, (double)(ev->time_ns / 1000) / 1e6) != 0 || add_dump(b, s->time) < 0 ||
+	p += 8;
+	double t = (double)(ev->time_ns / 1000) / 1e6;
+	size_t tl = fmt_time(p, t);
+	b->len = (size_t)(p + tl - b->p);
+	if ((tl == 0 && (json_real_set(s->time, t) != 0 || add_dump(b, s->time) < 0)) ||
 	    out_buf_reserve(b, 192) < 0)
 		return -1;
 	p = b->p + b->len;

@@ -163,6 +163,55 @@ int main(void)
 		fputs(t, stdout);
 	free(t);
 
+	/* "time" as jansson formats a real, over the clock's range and past
+	 * its ends (where jansson itself formats it): 300,000 values */
+	{
+		enum { NT = 300000 };
+		struct gt_event *et = calloc(NT, sizeof *et);
+		uint64_t x = 88172645463325252ULL;
+		for (int i = 0; et && i < NT; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			int64_t ns;
+			switch (i % 6) {
+			case 0: ns = (int64_t)(x % 9000000000000000000ULL); break;          /* 0 .. 2255 */
+			case 1: ns = 1000000000000000000LL + (int64_t)(x % 1000000000000ULL); break;  /* near 1e9 s */
+			case 2: ns = 9000000000000000000LL - (int64_t)(x % 1000000000000ULL); break;  /* near 9e9 s */
+			case 3: ns = 1764159300000000000LL + (int64_t)(x % 100000000000ULL) * 1000; break;
+			case 4: ns = (int64_t)(x % 1000000000000000ULL); break;             /* small */
+			default: ns = (int64_t)(x >> 1); break;                          /* anything */
+			}
+			et[i] = ev((uint64_t)i + 1, frames_a, 0, true);
+			et[i].time_ns = ns;
+		}
+		t = et ? run(out_json_new, et, NT) : NULL;
+		int seen = 0, same = 0;
+		char *line = t;
+		for (int i = 0; line && i < NT; i++) {
+			char *nl = strchr(line, '\n');
+			char *tp = strstr(line, "\"time\":");
+			if (!nl || !tp || tp > nl)
+				break;
+			tp += 7;
+			char *te = strchr(tp, ',');
+			json_t *r = json_real((double)(et[i].time_ns / 1000) / 1e6);
+			char *want = r ? json_dumps(r, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+			seen++;
+			if (want && te && (size_t)(te - tp) == strlen(want) && memcmp(tp, want, strlen(want)) == 0)
+				same++;
+			else if (same + 5 > seen)
+				printf("  time %lld: got %.*s want %s\n", (long long)et[i].time_ns,
+				       te ? (int)(te - tp) : 0, tp, want ? want : "?");
+			free(want);
+			json_decref(r);
+			line = nl + 1;
+		}
+		CHECK("out.json_time_as_jansson_prints_it", seen == NT && same == NT);
+		free(t);
+		free(et);
+	}
+
 	struct gt_event evd[3] = { ev(1, frames_a, 2, true), ev(2, frames_d, 2, true), ev(3, frames_d, 2, true) };
 	t = run(out_folded_new, evd, 3);
 	CHECK("out.folded_same_name_one_line", t && strcmp(t, "runtime.goexit;main.say 3\n") == 0);
