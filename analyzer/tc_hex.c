@@ -38,7 +38,7 @@ static int unhex_tail(uint8_t *dst, const char *src, size_t i, size_t n)
 	for (; i < n; i++) {
 		int hi = hexval[(uint8_t)src[2 * i]], lo = hexval[(uint8_t)src[2 * i + 1]];
 		bad |= (hi | lo) & 0x100;   /* -1 has every bit */
-		dst[i] = (uint8_t)(hi << 4 | lo);
+		dst[i] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo);   /* garbage when bad */
 	}
 	return bad;
 }
