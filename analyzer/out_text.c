@@ -10,9 +10,9 @@
  *
  * Cost: a full report prints up to 64 frame lines per growth, and the same
  * few hundred pcs come back event after event, so each formatted line is
- * kept in a small cache keyed by every field that goes into it (an exact
- * hit gives the same bytes), and an event is assembled in one buffer and
- * written with a single fwrite: formatting stays off the per-event profile.
+ * kept in the per-frame cache (out_fcache.h: an exact hit gives the same
+ * bytes), and an event is assembled in one buffer and written with a single
+ * fwrite: formatting stays off the per-event profile.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,20 +20,13 @@
 #include <string.h>
 
 #include "out.h"
-
-#define LINE_CACHE 4096  /* entries, power of two */
-
-struct line_ent {
-	struct gort_frame key;  /* all fields compared; func/file/module by pointer */
-	char *text;             /* formatted line with its '\n' */
-	size_t len;
-};
+#include "out_buf.h"
+#include "out_fcache.h"
 
 struct text_state {
 	FILE *f;
-	struct line_ent *cache; /* NULL: no cache (allocation failed) */
-	char *buf;              /* the event being assembled */
-	size_t len, cap;
+	struct out_fcache *cache; /* NULL: no cache (allocation failed) */
+	struct out_buf buf;       /* the event being assembled */
 };
 
 static int fmt_frame(char *dst, size_t cap, const struct gort_frame *fr)
@@ -94,74 +87,22 @@ int out_text_frame(FILE *f, const struct gort_frame *fr)
 	return r;
 }
 
-static bool same_frame(const struct gort_frame *a, const struct gort_frame *b)
-{
-	return a->pc == b->pc && a->func == b->func && a->off == b->off &&
-	       a->size == b->size && a->file == b->file && a->line == b->line &&
-	       a->module == b->module && a->inlined == b->inlined;
-}
-
-static int reserve(struct text_state *s, size_t more)
-{
-	if (s->len + more <= s->cap)
-		return 0;
-	size_t cap = s->cap ? s->cap : 4096;
-	while (cap < s->len + more)
-		cap *= 2;
-	char *nb = realloc(s->buf, cap);
-	if (nb == NULL)
-		return -1;
-	s->buf = nb;
-	s->cap = cap;
-	return 0;
-}
-
 /* Append fr's line to the event buffer, from the cache when possible. */
 static int append_frame(struct text_state *s, const struct gort_frame *fr)
 {
-	struct line_ent *e = NULL;
-	if (s->cache != NULL) {
-		uint64_t h = fr->pc * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)fr->func;
-		e = &s->cache[(h >> 32) & (LINE_CACHE - 1)];
-		if (e->text != NULL && same_frame(&e->key, fr)) {
-			if (reserve(s, e->len) < 0)
-				return -1;
-			memcpy(s->buf + s->len, e->text, e->len);
-			s->len += e->len;
-			return 0;
-		}
-	}
+	size_t clen;
+	const char *cached = out_fcache_get(s->cache, fr, &clen);
+	if (cached != NULL)
+		return out_buf_add(&s->buf, cached, clen);
 	int n = frame_len(fr);
-	if (n < 0 || reserve(s, (size_t)n + 1) < 0)
+	if (n < 0 || out_buf_reserve(&s->buf, (size_t)n + 1) < 0)
 		return -1;
-	if (fmt_frame(s->buf + s->len, (size_t)n + 1, fr) != n)
+	char *dst = s->buf.p + s->buf.len;
+	if (fmt_frame(dst, (size_t)n + 1, fr) != n)
 		return -1;
-	if (e != NULL) {
-		char *t = malloc((size_t)n);
-		if (t != NULL) {
-			free(e->text);
-			memcpy(t, s->buf + s->len, (size_t)n);
-			e->text = t;
-			e->len = (size_t)n;
-			e->key = *fr;
-		}
-	}
-	s->len += (size_t)n;
+	out_fcache_put(s->cache, fr, dst, (size_t)n);
+	s->buf.len += (size_t)n;
 	return 0;
-}
-
-/* Decimal digits of v at p; returns the end (at most 20 characters). */
-static char *put_u64(char *p, uint64_t v)
-{
-	char tmp[20];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		*p++ = tmp[--n];
-	return p;
 }
 
 static int text_event(void *state, const struct gt_event *ev)
@@ -169,31 +110,25 @@ static int text_event(void *state, const struct gt_event *ev)
 	struct text_state *s = state;
 	if (!ev->reported)   /* not printed; it may end a batch all the same */
 		return ev->more || fflush(s->f) != EOF ? 0 : -1;
-	s->len = 0;
-	if (reserve(s, 128) < 0)
+	s->buf.len = 0;
+	if (out_buf_reserve(&s->buf, 128) < 0)
 		return -1;
 	/* "runtime: newstack: %" PRIu64 " -> %" PRIu64 " (goroutine %" PRId64 ")\n" */
 	static const char h1[] = "runtime: newstack: ", h2[] = " -> ", h3[] = " (goroutine ";
-	char *p = s->buf;
+	char *p = s->buf.p;
 	memcpy(p, h1, sizeof h1 - 1);
-	p = put_u64(p + sizeof h1 - 1, ev->old_size);
+	p = out_put_u64(p + sizeof h1 - 1, ev->old_size);
 	memcpy(p, h2, sizeof h2 - 1);
-	p = put_u64(p + sizeof h2 - 1, ev->new_size);
+	p = out_put_u64(p + sizeof h2 - 1, ev->new_size);
 	memcpy(p, h3, sizeof h3 - 1);
-	p += sizeof h3 - 1;
-	if (ev->goid < 0) {
-		*p++ = '-';
-		p = put_u64(p, (uint64_t)0 - (uint64_t)ev->goid);
-	} else {
-		p = put_u64(p, (uint64_t)ev->goid);
-	}
+	p = out_put_i64(p + sizeof h3 - 1, ev->goid);
 	*p++ = ')';
 	*p++ = '\n';
-	s->len = (size_t)(p - s->buf);
+	s->buf.len = (size_t)(p - s->buf.p);
 	for (int i = 0; i < ev->nframes; i++)
 		if (append_frame(s, &ev->frames[i]) < 0)
 			return -1;
-	if (fwrite(s->buf, 1, s->len, s->f) != s->len)
+	if (fwrite(s->buf.p, 1, s->buf.len, s->f) != s->buf.len)
 		return -1;
 	/* within a batch (ev->more) the batch's last event flushes */
 	return !ev->more && fflush(s->f) == EOF ? -1 : 0;
@@ -211,11 +146,8 @@ static void text_destroy(void *state)
 	struct text_state *s = state;
 	if (s == NULL)
 		return;
-	if (s->cache != NULL)
-		for (size_t i = 0; i < LINE_CACHE; i++)
-			free(s->cache[i].text);
-	free(s->cache);
-	free(s->buf);
+	out_fcache_free(s->cache);
+	out_buf_free(&s->buf);
 	free(s);
 }
 
@@ -225,7 +157,7 @@ int out_text_new(FILE *f, struct out_sink *out)
 	if (s == NULL)
 		return -1;
 	s->f = f;
-	s->cache = calloc(LINE_CACHE, sizeof *s->cache);  /* optional: NULL only costs speed */
+	s->cache = out_fcache_new();  /* optional: NULL only costs speed */
 	out->name = "text";
 	out->state = s;
 	out->event = text_event;

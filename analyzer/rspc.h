@@ -55,6 +55,12 @@ int rspc_handshake(struct rspc *c, struct rsp_stop *initial);
  * resumptions.  An 'E' reply is returned as is (the caller decides). */
 long rspc_request(struct rspc *c, const char *pkt, char *reply, size_t cap);
 
+/* rspc_request without the copy, for a bulk reply decoded at once
+ * (qTBuffer): *reply points at the reply in the connection's receive
+ * buffer (binary, not NUL-terminated), valid until the next call on c.
+ * Returns the reply length or -1. */
+long rspc_request_view(struct rspc *c, const char *pkt, const uint8_t **reply);
+
 /* Was feature "name" offered by the stub's qSupported ("multiprocess",
  * "QNonStop", "PacketSize" ...)?  For PacketSize use rspc_packet_size(). */
 bool rspc_has_feature(const struct rspc *c, const char *name);

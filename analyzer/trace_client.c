@@ -11,10 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
+#include "tc_hex.h"
 #include "trace_client.h"
 
 bool tc_supported(const struct rspc *c)
@@ -215,65 +213,6 @@ int tc_get_tsv(struct rspc *c, unsigned num, int64_t *val)
 
 #define TC_MAX_FRAME (1u << 20)   /* no frame of ours comes near this */
 
-/* Hex -> bytes.  The stream is all hex (a reply of up to 64 KiB every few
- * ms), decoded here: 32 characters at a time with SSE2 (every x86-64 has
- * it), the rest through a 256-entry table of digit values. */
-static int8_t hexval[256];
-static bool hexval_ready;
-
-static void hexval_init(void)
-{
-	if (hexval_ready)
-		return;
-	for (int i = 0; i < 256; i++)
-		hexval[i] = (int8_t)(i >= '0' && i <= '9' ? i - '0' : i >= 'a' && i <= 'f' ? i - 'a' + 10
-				     : i >= 'A' && i <= 'F' ? i - 'A' + 10 : -1);
-	hexval_ready = true;
-}
-
-#ifdef __SSE2__
-/* 16 hex characters -> their digit values (0..15) as 16 bytes; *bad gets
- * a nonzero bit for a character that is not a hex digit. */
-static inline __m128i hex16(__m128i c, int *bad)
-{
-	const __m128i d = _mm_sub_epi8(c, _mm_set1_epi8('0'));
-	const __m128i l = _mm_sub_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
-	const __m128i dm = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);   /* d <= 9 */
-	const __m128i lm = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(5)), l);   /* l <= 5 */
-	*bad |= _mm_movemask_epi8(_mm_or_si128(dm, lm)) ^ 0xffff;
-	return _mm_or_si128(_mm_and_si128(d, dm),
-			    _mm_and_si128(_mm_add_epi8(l, _mm_set1_epi8(10)), lm));
-}
-
-/* Digit values (first digit in the low byte of each 16-bit lane) -> one
- * byte per lane, high nibble first, in the lane's low byte. */
-static inline __m128i hexpairs(__m128i v)
-{
-	const __m128i hi = _mm_slli_epi16(_mm_and_si128(v, _mm_set1_epi16(0x00ff)), 4);
-	return _mm_or_si128(hi, _mm_srli_epi16(v, 8));
-}
-#endif
-
-/* Decode 2n hex characters at src into n bytes.  0, or -1 if not hex. */
-static int unhex(uint8_t *dst, const char *src, size_t n)
-{
-	int bad = 0;
-	size_t i = 0;
-#ifdef __SSE2__
-	for (; i + 16 <= n; i += 16) {
-		__m128i a = hex16(_mm_loadu_si128((const __m128i *)(const void *)(src + 2 * i)), &bad);
-		__m128i b = hex16(_mm_loadu_si128((const __m128i *)(const void *)(src + 2 * i + 16)), &bad);
-		_mm_storeu_si128((__m128i *)(void *)(dst + i), _mm_packus_epi16(hexpairs(a), hexpairs(b)));
-	}
-#endif
-	for (; i < n; i++) {
-		int hi = hexval[(uint8_t)src[2 * i]], lo = hexval[(uint8_t)src[2 * i + 1]];
-		bad |= (hi | lo) & 0x100;   /* -1 has every bit */
-		dst[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return bad != 0 ? -1 : 0;
-}
-
 int tc_stream_init(struct tc_stream *s, struct rspc *c)
 {
 	memset(s, 0, sizeof *s);
@@ -281,13 +220,10 @@ int tc_stream_init(struct tc_stream *s, struct rspc *c)
 	size_t ps = rspc_packet_size(c);
 	/* the reply is hex: two characters a byte, plus framing */
 	s->max_req = ps > 128 ? (ps - 64) / 2 : 32;
-	s->reply_cap = 2 * s->max_req + 64;
 	s->max_frame = TC_MAX_FRAME;
-	hexval_init();
 	s->cap = s->max_req + s->max_frame;
 	s->buf = malloc(s->cap);
-	s->reply = malloc(s->reply_cap);
-	if (s->buf == NULL || s->reply == NULL) {
+	if (s->buf == NULL) {
 		tc_stream_free(s);
 		return rspc_fail_msg(c, "out of memory");
 	}
@@ -297,9 +233,7 @@ int tc_stream_init(struct tc_stream *s, struct rspc *c)
 void tc_stream_free(struct tc_stream *s)
 {
 	free(s->buf);
-	free(s->reply);
 	s->buf = NULL;
-	s->reply = NULL;
 }
 
 /* Make room for n more bytes at buf[len]. */
@@ -339,23 +273,25 @@ long tc_stream_fill(struct tc_stream *s)
 	char pkt[64];
 	snprintf(pkt, sizeof pkt, "qTBuffer:%" PRIx64 ",%zx", s->off, s->max_req);
 	s->requests++;
-	long n = rspc_request(s->c, pkt, s->reply, s->reply_cap);
+	const uint8_t *r;   /* in the client's receive buffer until the next request */
+	long n = rspc_request_view(s->c, pkt, &r);
 	if (n < 0)
 		return -1;
-	if (n == 1 && s->reply[0] == 'l') {
+	if (n == 1 && r[0] == 'l') {
 		s->empty_requests++;
 		return 0;
 	}
 	if (n == 0)
 		return rspc_fail_msg(s->c, "qTBuffer: not supported by the stub");
-	if (s->reply[0] == 'E' && (n == 3 || s->reply[1] == '.'))
-		return rspc_fail_msg(s->c, "qTBuffer:%" PRIx64 ": the stub answered %.40s", s->off, s->reply);
+	if (r[0] == 'E' && (n == 3 || (n > 1 && r[1] == '.')))
+		return rspc_fail_msg(s->c, "qTBuffer:%" PRIx64 ": the stub answered %.*s", s->off,
+				     n < 40 ? (int)n : 40, (const char *)r);
 	if (n % 2 != 0 || (size_t)n / 2 > s->max_req)
 		return rspc_fail_msg(s->c, "qTBuffer: unexpected reply of %ld characters", n);
 	size_t k = (size_t)n / 2;
 	if (room(s, k) < 0)
 		return rspc_fail_msg(s->c, "out of memory");
-	if (unhex(s->buf + s->len, s->reply, k) < 0)
+	if (tc_unhex(s->buf + s->len, (const char *)r, k) < 0)
 		return rspc_fail_msg(s->c, "qTBuffer: reply is not hex");
 	s->len += k;
 	s->off += k;

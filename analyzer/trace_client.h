@@ -11,7 +11,9 @@
  * that ends at or before OFF: the stub never drops a frame, a hitting thread
  * waits for room instead.  The reader asks for as much as a packet holds
  * (PacketSize/2 bytes, the reply being hex), keeps a frame that arrived in
- * pieces until it is whole, and hands out whole frames (rsp_trace.h).
+ * pieces until it is whole, and hands out whole frames (rsp_trace.h).  A
+ * reply is decoded from the client's receive buffer straight into the
+ * reader's (rspc_request_view): no copy of the hex on the way.
  *
  * Nothing here knows Go: growth_trace.c builds the programs.  All calls
  * return 0 (or a count) on success and a negative value on failure, with the
@@ -92,8 +94,6 @@ struct tc_stream {
 	uint64_t off;           /* absolute stream offset of the next byte to ask for */
 	uint8_t *buf;           /* received, not handed out yet: buf[pos..len) */
 	size_t pos, len, cap;
-	char *reply;            /* one qTBuffer reply (hex) */
-	size_t reply_cap;
 	size_t max_req;         /* bytes per request */
 	size_t max_frame;       /* a frame larger than this is garbage */
 	uint64_t requests, empty_requests, bytes, frames;

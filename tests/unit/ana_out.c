@@ -2,7 +2,10 @@
  * seed's text format byte for byte, JSON Lines that jansson parses back with
  * every field, folded stacks aggregated root first with counts that add up,
  * --every's unreported events ignored by the per-event sinks but counted by
- * the summary, and the summary's top sites.
+ * the summary, and the summary's top sites.  The JSON bytes are pinned down
+ * too (they were json_dumpf of a whole jansson tree; frames now come from a
+ * per-frame cache), and folded stacks counted by function pointer still add
+ * up by name.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -19,6 +22,22 @@ static const struct gort_frame frames_a[] = {
 static const struct gort_frame frames_b[] = {
 	{ 0x401000, NULL, 0, 0, NULL, 0, "/src/example", false },
 	{ 0x4827a4, "main.say", 0xa4, 0xd0, "/src/example.go", 9, "/src/example", false },
+	{ 0x44ecb1, "runtime.goexit", 0x1, 0x10, "/usr/lib/go/src/runtime/asm_amd64.s", 2362, "/src/example", false },
+};
+
+/* Strings jansson must escape, a frame without a symbol or a line, an
+ * inlined one. */
+static const struct gort_frame frames_c[] = {
+	{ 0x4827a4, "main.say", 0xa4, 0xd0, "/src/ex \"q\"\\\t.go", 9, "/src/example", false },
+	{ 0x4827a4, "main.inl\u00e9", 0, 0, "/src/example.go", 12, NULL, true },
+	{ 0x401000, NULL, 0, 0, NULL, 0, "/src/example", false },
+};
+
+/* Two functions of the same name at different addresses (different
+ * pointers): one folded line. */
+static char say_copy[] = "main.say";
+static const struct gort_frame frames_d[] = {
+	{ 0x482700, say_copy, 0x10, 0xd0, "/src/example.go", 7, "/src/example", false },
 	{ 0x44ecb1, "runtime.goexit", 0x1, 0x10, "/usr/lib/go/src/runtime/asm_amd64.s", 2362, "/src/example", false },
 };
 
@@ -117,6 +136,86 @@ int main(void)
 		json_decref(o);
 	}
 	CHECK("out.json_lines_parse", lines == 3 && good == 3);
+	free(t);
+
+	/* byte for byte, twice: the second event's frames come from the cache */
+	struct gt_event evc[2] = { ev(7, frames_c, 3, true), ev(8, frames_c, 3, true) };
+	evc[0].goid = -1;
+	evc[0].time_ns = 1764159300123456789LL;
+	evc[1].time_ns = 0;
+	evc[1].old_size = 1ULL << 40;
+	t = run(out_json_new, evc, 2);
+	const char *fj =
+		"[{\"pc\":4728740,\"func\":\"main.say\",\"off\":164,\"size\":208,"
+		"\"file\":\"/src/ex \\\"q\\\"\\\\\\t.go\",\"line\":9,\"module\":\"/src/example\",\"inlined\":false},"
+		"{\"pc\":4728740,\"func\":\"main.inl\u00e9\",\"off\":0,\"size\":0,"
+		"\"file\":\"/src/example.go\",\"line\":12,\"module\":null,\"inlined\":true},"
+		"{\"pc\":4198400,\"func\":null,\"off\":0,\"size\":0,"
+		"\"file\":null,\"line\":0,\"module\":\"/src/example\",\"inlined\":false}]}\n";
+	char wantj[2048];
+	snprintf(wantj, sizeof wantj,
+		 "{\"seq\":7,\"time\":1764159300.123456,\"pid\":41,\"tid\":42,\"goid\":-1,"
+		 "\"old\":2048,\"new\":4096,\"frames\":%s"
+		 "{\"seq\":8,\"time\":0.0,\"pid\":41,\"tid\":42,\"goid\":18,"
+		 "\"old\":1099511627776,\"new\":4096,\"frames\":%s", fj, fj);
+	CHECK("out.json_exact_bytes", t && strcmp(t, wantj) == 0);
+	if (t && strcmp(t, wantj) != 0)
+		fputs(t, stdout);
+	free(t);
+
+	/* "time" as jansson formats a real, over the clock's range and past
+	 * its ends (where jansson itself formats it): 300,000 values */
+	{
+		enum { NT = 300000 };
+		struct gt_event *et = calloc(NT, sizeof *et);
+		uint64_t x = 88172645463325252ULL;
+		for (int i = 0; et && i < NT; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			int64_t ns;
+			switch (i % 6) {
+			case 0: ns = (int64_t)(x % 9000000000000000000ULL); break;          /* 0 .. 2255 */
+			case 1: ns = 1000000000000000000LL + (int64_t)(x % 1000000000000ULL); break;  /* near 1e9 s */
+			case 2: ns = 9000000000000000000LL - (int64_t)(x % 1000000000000ULL); break;  /* near 9e9 s */
+			case 3: ns = 1764159300000000000LL + (int64_t)(x % 100000000000ULL) * 1000; break;
+			case 4: ns = (int64_t)(x % 1000000000000000ULL); break;             /* small */
+			default: ns = (int64_t)(x >> 1); break;                          /* anything */
+			}
+			et[i] = ev((uint64_t)i + 1, frames_a, 0, true);
+			et[i].time_ns = ns;
+		}
+		t = et ? run(out_json_new, et, NT) : NULL;
+		int seen = 0, same = 0;
+		char *line = t, *end = t ? t + strlen(t) : NULL;
+		/* bounded searches: ASan's strstr measures the whole 40 MB text each call */
+		for (int i = 0; line && i < NT; i++) {
+			char *nl = memchr(line, '\n', (size_t)(end - line));
+			char *tp = nl ? memmem(line, (size_t)(nl - line), "\"time\":", 7) : NULL;
+			if (!tp)
+				break;
+			tp += 7;
+			char *te = memchr(tp, ',', (size_t)(nl - tp));
+			json_t *r = json_real((double)(et[i].time_ns / 1000) / 1e6);
+			char *want = r ? json_dumps(r, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+			seen++;
+			if (want && te && (size_t)(te - tp) == strlen(want) && memcmp(tp, want, strlen(want)) == 0)
+				same++;
+			else if (same + 5 > seen)
+				printf("  time %lld: got %.*s want %s\n", (long long)et[i].time_ns,
+				       te ? (int)(te - tp) : 0, tp, want ? want : "?");
+			free(want);
+			json_decref(r);
+			line = nl + 1;
+		}
+		CHECK("out.json_time_as_jansson_prints_it", seen == NT && same == NT);
+		free(t);
+		free(et);
+	}
+
+	struct gt_event evd[3] = { ev(1, frames_a, 2, true), ev(2, frames_d, 2, true), ev(3, frames_d, 2, true) };
+	t = run(out_folded_new, evd, 3);
+	CHECK("out.folded_same_name_one_line", t && strcmp(t, "runtime.goexit;main.say 3\n") == 0);
 	free(t);
 
 	t = run(out_folded_new, evs, 4);

@@ -501,6 +501,67 @@ static void test_fake_stub(void)
 	rmdir(dir);
 }
 
+/* ------------------------------------------------ replies without a copy */
+
+/* rspc_request_view hands out the reply where it was received: a plain
+ * packet straight from the read buffer (also the second of two that came in
+ * one read), an escaped one from the parser's buffer; a large hex reply
+ * comes through whole.  Replies are queued in the socket before the
+ * request: the client sends, then reads them. */
+static void test_request_view(void)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) { CHECK("view: socketpair", 0); return; }
+	char err[256];
+	struct rspc *c = rspc_from_fd(sv[0], err, sizeof err);
+	if (!c) { CHECK("view: rspc_from_fd", 0); close(sv[0]); close(sv[1]); return; }
+	static uint8_t frame[40100];
+	static char hex[60000];
+	const uint8_t *r;
+	/* two packets in one write: both taken by the fast path */
+	size_t n1 = rsp_frame(frame, sizeof frame, (const uint8_t *)"0123abcd", 8, false);
+	size_t n2 = rsp_frame(frame + n1, sizeof frame - n1, (const uint8_t *)"l", 1, false);
+	bool wrote = write(sv[1], frame, n1 + n2) == (ssize_t)(n1 + n2);
+	long n = rspc_request_view(c, "qTBuffer:0,10", &r);
+	CHECK("view: plain reply", wrote && n == 8 && memcmp(r, "0123abcd", 8) == 0);
+	n = rspc_request_view(c, "qTBuffer:4,10", &r);
+	CHECK("view: second reply of the same read", n == 1 && r[0] == 'l');
+	/* '}' escapes: through the parser */
+	static const char esc[] = "$a}]b#00";   /* "a}b", checksum patched below */
+	char e[16];
+	memcpy(e, esc, sizeof esc);
+	unsigned sum = 'a' + '}' + ']' + 'b';
+	snprintf(e + 6, 3, "%02x", sum & 0xff);
+	wrote = write(sv[1], e, 8) == 8;
+	n = rspc_request_view(c, "qTBuffer:5,10", &r);
+	CHECK("view: escaped reply decoded", wrote && n == 3 && memcmp(r, "a}b", 3) == 0);
+	/* 20000 bytes of hex in one reply */
+	for (size_t i = 0; i < 20000; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned)(i * 7 & 0xff));
+	size_t nf = rsp_frame(frame, sizeof frame, (const uint8_t *)hex, 40000, false);
+	wrote = nf > 0 && write(sv[1], frame, nf) == (ssize_t)nf;
+	if (!wrote) { CHECK("view: 40000-character reply queued", 0); rspc_close(c); close(sv[1]); return; }
+	n = rspc_request_view(c, "qTBuffer:8,4e20", &r);
+	CHECK("view: 40000-character reply", wrote && n == 40000 && memcmp(r, hex, 40000) == 0);
+	/* the same in three pieces, the last one the checksum's second digit:
+	 * the client resumes its scan where the last piece ended */
+	pid_t w = fork();
+	if (w == 0) {
+		size_t cut[] = { 0, 17000, nf - 1, nf };
+		for (int i = 0; i < 3; i++) {
+			usleep(30000);
+			if (write(sv[1], frame + cut[i], cut[i + 1] - cut[i]) != (ssize_t)(cut[i + 1] - cut[i]))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	n = w > 0 ? rspc_request_view(c, "qTBuffer:8,4e20", &r) : -1;
+	CHECK("view: reply in pieces", n == 40000 && memcmp(r, hex, 40000) == 0);
+	CHECK("view: writer done", w > 0 && reap(w, 5000) == 0);
+	rspc_close(c);
+	close(sv[1]);
+}
+
 /* ------------------------------------------------ attach, stdio */
 
 static void test_gdbserver_attach(void)
@@ -587,6 +648,7 @@ int main(void)
 	test_errors();
 	test_corrupt_flood();
 	test_fake_stub();
+	test_request_view();
 	struct syms sy;
 	if (access(target, X_OK) != 0 || read_syms(target, &sy) != 0) {
 		CHECK("target rspc_target built, with symbols", 0);
