@@ -144,7 +144,7 @@ static void add_builtin_tsvs(struct stub_trace *t)
 	}
 	char *name = strdup(STUB_TSV_TIMESTAMP_HEX);
 	if (!name) return;
-	t->tsvs[0] = (struct stub_tsv){ .num = 1, .builtin = true, .name_hex = name };
+	t->tsvs[0] = (struct stub_tsv){ .num = 1, .builtin = true, .timestamp = true, .name_hex = name };
 	t->ntsvs = 1;
 }
 
@@ -212,6 +212,10 @@ uint64_t stub_trace_now_us(void)
 
 struct stub_tsv *stub_trace_tsv(struct stub_trace *t, uint32_t num)
 {
+	/* gdb numbers its variables 1, 2, ... and defines them in order, so
+	 * variable n usually sits at index n-1 (an expression's getv/setv per
+	 * hit then costs no search) */
+	if (num - 1 < t->ntsvs && t->tsvs[num - 1].num == num) return &t->tsvs[num - 1];
 	for (unsigned i = 0; i < t->ntsvs; i++)
 		if (t->tsvs[i].num == num) return &t->tsvs[i];
 	return NULL;
@@ -508,7 +512,7 @@ static int env_getv(void *ctx, unsigned num, int64_t *val)
 	struct hit *h = ctx;
 	struct stub_tsv *v = stub_trace_tsv(h->t, num);
 	if (!v) return -ENOENT;
-	if (v->builtin && v->name_hex && strcmp(v->name_hex, STUB_TSV_TIMESTAMP_HEX) == 0)
+	if (v->timestamp)
 		v->value = (int64_t)stub_trace_now_us();
 	*val = v->value;
 	return 0;
@@ -617,7 +621,7 @@ static bool collect_frame(struct stub_session *s, struct stub_trace *t, struct s
 			break;
 		}
 		case RSP_TP_ACT_EXPR:
-			r = rsp_ax_eval(tp->bytes + a->data_off, a->data_len, &env, NULL, 0);
+			r = rsp_ax_run(tp->bytes + a->data_off, a->data_len, &env, NULL, 0);
 			break;
 		}
 		if (r == -ENOSPC || r == RSP_AX_E_TRACE || h->enc.err) {
@@ -680,7 +684,7 @@ static bool hit_one(struct stub_session *s, struct stub_trace *t, struct stub_tp
 		struct rsp_ax_env env = { .ctx = h, .reg = env_reg, .mem = env_mem, .trace = env_trace,
 					  .getv = env_getv, .setv = env_setv, .tracev = env_tracev };
 		uint64_t res = 0;
-		int r = rsp_ax_eval(tp->bytes + tp->cond_off, tp->cond_len, &env, &res, 0);
+		int r = rsp_ax_run(tp->bytes + tp->cond_off, tp->cond_len, &env, &res, 0);
 		if (r < 0) {
 			stop_error(s, tp, "condition", r);
 			return false;

@@ -100,7 +100,8 @@ struct stub_tp {
 	size_t cond_off, cond_len;   /* condition bytecode in bytes[] */
 	struct rsp_tp_action *acts;  /* data_off/data_len index bytes[] */
 	unsigned nacts;
-	uint8_t *bytes;
+	uint8_t *bytes;              /* every expression in it passed rsp_ax_check (QTDP refuses
+				      * others): hits run them with rsp_ax_run */
 	size_t nbytes;
 	char **src;                  /* QTDPsrc bodies, replayed by qTsP */
 	unsigned nsrc;
@@ -113,6 +114,7 @@ struct stub_tsv {
 	uint32_t num;
 	int64_t initial, value;
 	bool builtin;
+	bool timestamp;              /* builtin $trace_timestamp: read at each use */
 	char *name_hex;              /* as sent, hex */
 };
 
