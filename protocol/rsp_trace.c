@@ -439,6 +439,23 @@ void rsp_tframe_trim_mem(struct rsp_tframe_enc *e, size_t n)
 	e->len = e->last_mem + RSP_TFRAME_MEM_HDR + n;
 }
 
+void rsp_tframe_cut_mem(struct rsp_tframe_enc *e, size_t off, size_t keep)
+{
+	if (e->err || off < RSP_TFRAME_HDR || off > e->len || e->len - off < RSP_TFRAME_MEM_HDR ||
+	    e->buf[off] != 'M')
+		return;
+	size_t cur = (size_t)rd_le(e->buf + off + 9, 2);
+	if (keep >= cur || e->len - off - RSP_TFRAME_MEM_HDR < cur) return;
+	size_t end = off + RSP_TFRAME_MEM_HDR + cur;
+	size_t nend = keep ? off + RSP_TFRAME_MEM_HDR + keep : off;
+	if (keep) le(e->buf + off + 9, keep, 2);
+	memmove(e->buf + nend, e->buf + end, e->len - end);
+	size_t gone = end - nend;
+	e->len -= gone;
+	if (e->last_mem != SIZE_MAX && e->last_mem == off && !keep) e->last_mem = SIZE_MAX;
+	else if (e->last_mem != SIZE_MAX && e->last_mem > off) e->last_mem -= gone;
+}
+
 void rsp_tframe_add_mem(struct rsp_tframe_enc *e, uint64_t addr,
 			const void *data, size_t len)
 {

@@ -121,7 +121,7 @@ static const struct tgt_ops fake_ops = {
 	f_create, f_destroy, f_launch, f_attach, f_detach, f_kill, f_pid, f_attached,
 	f_list, f_alive, f_resume, f_stop, f_stop_all, f_next, f_event_fd,
 	f_read_reg, f_write_reg, f_read_regs, f_write_regs, f_read_mem, f_write_mem,
-	f_insert, f_remove, f_pass, f_auxv, f_exe,
+	f_insert, f_remove, f_pass, f_auxv, f_exe, NULL,
 };
 
 /* ------------------------------------------------------------ harness */
