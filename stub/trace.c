@@ -416,7 +416,7 @@ static inline bool inside(uint64_t addr, size_t len, uint64_t base, size_t n)
 
 /* From the cache only: true when a slot holds all of [addr, addr+len).
  * The slot of the last read first: a walk reads one chunk many times. */
-static bool cache_get(struct hit *h, uint64_t addr, void *buf, size_t len)
+static inline bool cache_get(struct hit *h, uint64_t addr, void *buf, size_t len)
 {
 	unsigned i = h->last;
 	if (!h->slot[i].len || !inside(addr, len, h->slot[i].base, h->slot[i].len)) {
@@ -426,7 +426,7 @@ static bool cache_get(struct hit *h, uint64_t addr, void *buf, size_t len)
 		h->last = i;
 	}
 	memcpy(buf, h->t->cache[i] + (addr - h->slot[i].base), len);
-	if (addr - h->slot[i].base >= CACHE_SMALL) note_walk(h, i);
+	if (addr - h->slot[i].base >= CACHE_SMALL && !h->slot[i].walked) note_walk(h, i);
 	return true;
 }
 
@@ -541,7 +541,9 @@ static int env_reg(void *ctx, unsigned regno, uint64_t *val)
 
 static int env_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	return hit_read(ctx, addr, buf, len);
+	struct hit *h = ctx;
+	if (len && cache_get(h, addr, buf, len)) return 0;   /* the common case, inline */
+	return hit_read(h, addr, buf, len);
 }
 
 /* Record [addr, addr+len) in the frame.  Memory that cannot be read is
