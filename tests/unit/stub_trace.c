@@ -489,6 +489,7 @@ static void test_late_reads(void)
 	      k.len == 8 && k.data[0] == 0x34 && k.data[1] == 0x12);
 	CHECK("late: nothing else", rsp_tframe_block_next(&f, &boff, &k) == 0);
 	req("QTStop");
+	stub_session_free(&S);
 }
 
 static void test_stepping(void)
