@@ -23,7 +23,12 @@
  * Hot path (stub_trace_on_event): registers are read once per hit (the
  * backend caches them per stop), memory through a per-hit cache of page
  * chunks, so an expression walking a frame-pointer chain on one stack costs
- * one read per 8 KiB of stack, not one per frame.
+ * one read per 8 KiB of stack, not one per frame.  Expressions were checked
+ * at QTDP and run without per-instruction checks (rsp_ax_run).  Bytes a
+ * trace op records are not needed while the expression runs: a block the
+ * cache cannot serve is reserved in the frame and read later, along with
+ * the next cache fill (one process_vm_readv for all: tgt_ops.read_memv) or
+ * with the other late blocks when the frame ends.
  */
 #ifndef GOTAP_STUB_TRACE_H
 #define GOTAP_STUB_TRACE_H
