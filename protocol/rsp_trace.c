@@ -361,18 +361,30 @@ int rsp_tstatus_parse(const char *src, size_t len, struct rsp_tstatus *out)
 
 /* ------------------------------------------------------------ frames */
 
-static void le(uint8_t *p, uint64_t v, int n)
+/* Little-endian fields of n bytes; on a little-endian host one store or
+ * load (a trace frame's block headers are written per traced block). */
+static inline void le(uint8_t *p, uint64_t v, int n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, &v, (size_t)n);
+#else
 	for (int i = 0; i < n; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 
-static uint64_t rd_le(const uint8_t *p, int n)
+static inline uint64_t rd_le(const uint8_t *p, int n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t v = 0;
+	memcpy(&v, p, (size_t)n);
+	return v;
+#else
 	uint64_t v = 0;
 	for (int i = n - 1; i >= 0; i--)
 		v = v << 8 | p[i];
 	return v;
+#endif
 }
 
 /* Room for n more bytes?  Sets err otherwise. */
