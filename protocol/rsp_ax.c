@@ -9,8 +9,10 @@
  *   - ext 0 gives 0, ext n >= 64 and zero_ext n >= 64 leave the value alone;
  *   - memory is read as little-endian (amd64);
  *   - tracenz with size 0 records nothing.
- * The interpreter is memory-safe on any input (fuzzed): every operand read,
+ * rsp_ax_eval is memory-safe on any input (fuzzed): every operand read,
  * jump and stack access is bounds-checked, and max_steps ends loops.
+ * rsp_ax_run, the one a stub runs per tracepoint hit, is so on code that
+ * passed rsp_ax_check (fuzzed against rsp_ax_eval on such code).
  */
 #include "rsp_ax.h"
 
@@ -334,14 +336,7 @@ int rsp_ax_eval(const uint8_t *code, size_t len, const struct rsp_ax_env *env,
 #undef CHECKED
 }
 
-/* The interpreter for code rsp_ax_check accepted (see rsp_ax.h): the same
- * machine as rsp_ax_eval, minus what the check already proved for every
- * instruction — a known, supported opcode, its operand inside the code,
- * jump targets at instruction starts, no falling off the end — so each
- * opcode decodes its own operand and nothing else is re-checked.  Stack
- * bounds, the step limit, missing callbacks and every runtime error stay,
- * in the same order as in rsp_ax_eval: fuzz_ax runs both on every checked
- * input and requires the same result, error and callback trail. */
+/* A 16-bit big-endian operand. */
 static inline uint64_t be16(const uint8_t *p) { return (uint64_t)p[0] << 8 | p[1]; }
 
 /* The little-endian value of n (1, 2, 4 or 8) bytes: one load on a
@@ -359,6 +354,14 @@ static inline uint64_t le_value(const uint8_t *b, unsigned n)
 #endif
 }
 
+/* The interpreter for code rsp_ax_check accepted (see rsp_ax.h): the same
+ * machine as rsp_ax_eval, minus what the check already proved for every
+ * instruction — a known, supported opcode, its operand inside the code,
+ * jump targets at instruction starts, no falling off the end — so each
+ * opcode decodes its own operand and nothing else is re-checked.  Stack
+ * bounds, the step limit, missing callbacks and every runtime error stay,
+ * in the same order as in rsp_ax_eval: fuzz_ax runs both on every checked
+ * input and requires the same result, error and callback trail. */
 int rsp_ax_run(const uint8_t *code, size_t len, const struct rsp_ax_env *env,
 	       uint64_t *result, unsigned max_steps)
 {
