@@ -12,13 +12,14 @@
  *	end
  * action (one 'X'):
  *	tracev COUNT                                    the growth's number
- *	gp setv GP pop tracev GP ; newsize setv NEWSIZE pop tracev NEWSIZE
- *	getv GP + span_lo ; span_len ; trace            gp's fields, one block
- *	getv GP + g_m ref64 ; if nonzero: + m_procid trace_quick 8   the thread
- *	getv GP + sched_sp ref64 trace_quick 8          first return address
- *	lo -> LO ; hi - 16 - lo -> SPAN ; bp = sched.bp
+ *	gp setv GP tracev GP ; newsize setv NEWSIZE pop tracev NEWSIZE
+ *	(gp stays on the stack from here on)
+ *	gp + span_lo ; span_len ; trace                 gp's fields, one block
+ *	gp.m ; if nonzero: + m_procid trace_quick 8     the thread
+ *	gp.sched.sp trace_quick 8                       first return address
+ *	span = hi - 16 - lo, lo, bp = sched.bp on the stack
  *	max_frames times (unrolled):
- *	    stop unless bp - lo <= SPAN (unsigned: lo <= bp <= hi - 16)
+ *	    stop unless bp - lo <= span (unsigned: lo <= bp <= hi - 16)
  *	    bp trace_quick 16 (saved bp, return address) ; bp = [bp]
  * The walk ends at the goroutine's first frame (its saved bp is 0, outside
  * the stack) or at the depth limit; nothing outside the goroutine's stack
@@ -112,10 +113,10 @@ static void add_off(struct rsp_axb *b, uint64_t off)
 	}
 }
 
-/* Push the 64-bit field at gp+off, gp from variable GP. */
+/* Push the 64-bit field at gp+off, gp on the top of the stack (kept). */
 static void push_field(struct rsp_axb *b, uint32_t off)
 {
-	rsp_axb_v(b, RSP_AX_GETV, GT_TSV_GP);
+	rsp_axb_op(b, RSP_AX_DUP);
 	add_off(b, off);
 	rsp_axb_op(b, RSP_AX_REF64);
 }
@@ -183,24 +184,24 @@ int gt_trace_build(const struct gt_growth_cfg *cfg, struct gt_trace_prog *p,
 	p->span_lo = lo;
 	p->span_len = hi - lo;
 
-	/* action */
+	/* action: gp stays at the bottom of the stack throughout (no variable
+	 * lookups per field) */
 	rsp_axb_init(&b, p->action, sizeof p->action);
 	rsp_axb_v(&b, RSP_AX_TRACEV, GT_TSV_COUNT);
 	push_gp(&b, pr);
-	rsp_axb_v(&b, RSP_AX_SETV, GT_TSV_GP);
-	rsp_axb_op(&b, RSP_AX_POP);
+	rsp_axb_v(&b, RSP_AX_SETV, GT_TSV_GP);         /* gp */
 	rsp_axb_v(&b, RSP_AX_TRACEV, GT_TSV_GP);
 	push_newsize(&b, pr);
 	rsp_axb_v(&b, RSP_AX_SETV, GT_TSV_NEWSIZE);
 	rsp_axb_op(&b, RSP_AX_POP);
 	rsp_axb_v(&b, RSP_AX_TRACEV, GT_TSV_NEWSIZE);
 	/* gp's fields */
-	rsp_axb_v(&b, RSP_AX_GETV, GT_TSV_GP);
+	rsp_axb_op(&b, RSP_AX_DUP);
 	add_off(&b, p->span_lo);
 	rsp_axb_const(&b, p->span_len);
 	rsp_axb_op(&b, RSP_AX_TRACE);
 	/* the thread: gp.m.procid (gp.m is set while gp runs newstack) */
-	push_field(&b, L->g_m);
+	push_field(&b, L->g_m);                        /* gp m */
 	rsp_axb_op(&b, RSP_AX_DUP);
 	size_t have_m = rsp_axb_jump(&b, RSP_AX_IF_GOTO);
 	size_t no_m = rsp_axb_jump(&b, RSP_AX_GOTO);
@@ -208,7 +209,7 @@ int gt_trace_build(const struct gt_growth_cfg *cfg, struct gt_trace_prog *p,
 	add_off(&b, L->m_procid);
 	rsp_axb_op1(&b, RSP_AX_TRACE_QUICK, 8);
 	rsp_axb_patch(&b, no_m, rsp_axb_here(&b));
-	rsp_axb_op(&b, RSP_AX_POP);
+	rsp_axb_op(&b, RSP_AX_POP);                    /* gp */
 	/* the word at sched.sp: the return address of the call to morestack's
 	 * caller, frame 1 of the backtrace */
 	push_field(&b, L->g_sched_sp);
@@ -216,34 +217,37 @@ int gt_trace_build(const struct gt_growth_cfg *cfg, struct gt_trace_prog *p,
 	rsp_axb_op(&b, RSP_AX_POP);
 	/* the frame-pointer chain, unrolled max_frames times (no loop
 	 * counter).  Every bp read lies inside the goroutine's stack, which is
-	 * mapped: lo <= bp <= hi - 16, one unsigned compare (bp - lo <= span).
-	 * A chain that does not climb (never seen: Go's frames are sound) only
-	 * wastes the remaining iterations, inside the stack. */
-	push_field(&b, L->g_stack_lo);
-	rsp_axb_v(&b, RSP_AX_SETV, GT_TSV_LO);
-	push_field(&b, L->g_stack_hi);
+	 * mapped: lo <= bp <= hi - 16, one unsigned compare (bp - lo <= span),
+	 * span and lo kept on the stack.  A chain that does not climb (never
+	 * seen: Go's frames are sound) only wastes the remaining iterations,
+	 * inside the stack. */
+	push_field(&b, L->g_stack_lo);                 /* gp lo */
+	rsp_axb_op1(&b, RSP_AX_PICK, 1);
+	add_off(&b, L->g_stack_hi);
+	rsp_axb_op(&b, RSP_AX_REF64);                  /* gp lo hi */
 	rsp_axb_const(&b, 16);
 	rsp_axb_op(&b, RSP_AX_SUB);
-	rsp_axb_op(&b, RSP_AX_SWAP);
-	rsp_axb_op(&b, RSP_AX_SUB);                    /* hi - 16 - lo */
-	rsp_axb_v(&b, RSP_AX_SETV, GT_TSV_SPAN);
-	rsp_axb_op(&b, RSP_AX_POP);
-	push_field(&b, L->g_sched_bp);                 /* bp */
+	rsp_axb_op1(&b, RSP_AX_PICK, 1);
+	rsp_axb_op(&b, RSP_AX_SUB);                    /* gp lo span (= hi - 16 - lo) */
+	rsp_axb_op(&b, RSP_AX_SWAP);                   /* gp span lo */
+	rsp_axb_op1(&b, RSP_AX_PICK, 2);
+	add_off(&b, L->g_sched_bp);
+	rsp_axb_op(&b, RSP_AX_REF64);                  /* gp span lo bp */
 	size_t ndone = 0, *done = calloc((size_t)maxf, sizeof *done);
 	if (done == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (int i = 0; i < maxf; i++) {
-		rsp_axb_v(&b, RSP_AX_GETV, GT_TSV_SPAN);  /* bp span */
-		rsp_axb_op1(&b, RSP_AX_PICK, 1);          /* bp span bp */
-		rsp_axb_v(&b, RSP_AX_GETV, GT_TSV_LO);
-		rsp_axb_op(&b, RSP_AX_SUB);               /* bp span bp-lo */
-		rsp_axb_op(&b, RSP_AX_LESS_UNSIGNED);     /* bp (span < bp-lo) */
+		rsp_axb_op1(&b, RSP_AX_PICK, 2);          /* .. span lo bp span */
+		rsp_axb_op1(&b, RSP_AX_PICK, 1);          /* .. span lo bp span bp */
+		rsp_axb_op1(&b, RSP_AX_PICK, 3);          /* .. span lo bp span bp lo */
+		rsp_axb_op(&b, RSP_AX_SUB);               /* .. span lo bp span bp-lo */
+		rsp_axb_op(&b, RSP_AX_LESS_UNSIGNED);     /* .. span lo bp (span < bp-lo) */
 		done[ndone++] = rsp_axb_jump(&b, RSP_AX_IF_GOTO);
 		rsp_axb_op1(&b, RSP_AX_TRACE_QUICK, 16);  /* [bp] saved bp, [bp+8] return address */
 		if (i + 1 < maxf)
-			rsp_axb_op(&b, RSP_AX_REF64);     /* the caller's bp */
+			rsp_axb_op(&b, RSP_AX_REF64);     /* .. span lo bp': the caller's bp */
 	}
 	size_t end = rsp_axb_here(&b);
 	for (size_t i = 0; i < ndone; i++)

@@ -42,8 +42,8 @@ enum {
 	GT_TSV_COUNT = 1,     /* growths so far (every one, collected or not) */
 	GT_TSV_GP = 2,        /* gp of the hit being collected */
 	GT_TSV_NEWSIZE = 3,   /* its new size */
-	GT_TSV_LO = 4,        /* gp.stack.lo (scratch) */
-	GT_TSV_SPAN = 5,      /* gp.stack.hi - 16 - gp.stack.lo (scratch) */
+	GT_TSV_LO = 4,        /* unused (the walk keeps lo and span on the stack); */
+	GT_TSV_SPAN = 5,      /* still defined so the numbers stay */
 	GT_TSV_SHRINKS = 6,   /* copystack calls that did not grow (GC shrinks) */
 	GT_TSV_NUM = 6,
 };

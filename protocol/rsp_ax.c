@@ -9,8 +9,10 @@
  *   - ext 0 gives 0, ext n >= 64 and zero_ext n >= 64 leave the value alone;
  *   - memory is read as little-endian (amd64);
  *   - tracenz with size 0 records nothing.
- * The interpreter is memory-safe on any input (fuzzed): every operand read,
+ * rsp_ax_eval is memory-safe on any input (fuzzed): every operand read,
  * jump and stack access is bounds-checked, and max_steps ends loops.
+ * rsp_ax_run, the one a stub runs per tracepoint hit, is so on code that
+ * passed rsp_ax_check (fuzzed against rsp_ax_eval on such code).
  */
 #include "rsp_ax.h"
 
@@ -332,6 +334,241 @@ int rsp_ax_eval(const uint8_t *code, size_t len, const struct rsp_ax_env *env,
 #undef TOP
 #undef BINARY
 #undef CHECKED
+}
+
+/* A 16-bit big-endian operand. */
+static inline uint64_t be16(const uint8_t *p) { return (uint64_t)p[0] << 8 | p[1]; }
+
+/* The little-endian value of n (1, 2, 4 or 8) bytes: one load on a
+ * little-endian host. */
+static inline uint64_t le_value(const uint8_t *b, unsigned n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t v = 0;
+	memcpy(&v, b, n);
+	return v;
+#else
+	uint64_t v = 0;
+	for (unsigned i = n; i-- > 0;) v = v << 8 | b[i];
+	return v;
+#endif
+}
+
+/* The interpreter for code rsp_ax_check accepted (see rsp_ax.h): the same
+ * machine as rsp_ax_eval, minus what the check already proved for every
+ * instruction — a known, supported opcode, its operand inside the code,
+ * jump targets at instruction starts, no falling off the end — so each
+ * opcode decodes its own operand and nothing else is re-checked.  Stack
+ * bounds, the step limit, missing callbacks and every runtime error stay,
+ * in the same order as in rsp_ax_eval: fuzz_ax runs both on every checked
+ * input and requires the same result, error and callback trail. */
+int rsp_ax_run(const uint8_t *code, size_t len, const struct rsp_ax_env *env,
+	       uint64_t *result, unsigned max_steps)
+{
+	uint64_t st[RSP_AX_STACK_MAX];
+	size_t sp = 0;
+	const uint8_t *pc = code;
+	unsigned left = max_steps ? max_steps : RSP_AX_DEFAULT_STEPS;
+	int err;
+
+	if (!code || len == 0 || len > RSP_AX_MAX_LEN) return rsp_ax_eval(code, len, env, result, max_steps);
+
+#define NEED(k) do { if (sp < (k)) return RSP_AX_E_UNDERFLOW; } while (0)
+#define ROOM(k) do { if (RSP_AX_STACK_MAX - sp < (k)) return RSP_AX_E_OVERFLOW; } while (0)
+#define TOP st[sp - 1]
+#define BINARY(expr) do { NEED(2); uint64_t a = st[sp - 2], b = st[sp - 1]; \
+	sp--; TOP = (expr); } while (0)
+#define CHECKED(call) do { if ((err = (call)) < 0) return err; } while (0)
+#define REF(n) do { NEED(1); if (!env || !env->mem) return RSP_AX_E_NOENV; \
+	uint8_t b_[8]; if (env->mem(env->ctx, TOP, b_, n) < 0) return RSP_AX_E_MEM; \
+	TOP = le_value(b_, n); pc++; } while (0)
+
+	for (;;) {
+		if (left-- == 0) return RSP_AX_E_STEPS;
+		switch (*pc) {
+		case RSP_AX_ADD: BINARY(a + b); pc++; break;
+		case RSP_AX_SUB: BINARY(a - b); pc++; break;
+		case RSP_AX_MUL: BINARY(a * b); pc++; break;
+		case RSP_AX_DIV_SIGNED:
+		case RSP_AX_REM_SIGNED: {
+			NEED(2);
+			int64_t a = (int64_t)st[sp - 2], b = (int64_t)st[sp - 1];
+			if (b == 0) return RSP_AX_E_DIV0;
+			int64_t r;
+			if (b == -1)
+				r = *pc == RSP_AX_DIV_SIGNED ? (int64_t)(0 - (uint64_t)a) : 0;
+			else
+				r = *pc == RSP_AX_DIV_SIGNED ? a / b : a % b;
+			sp--;
+			TOP = (uint64_t)r;
+			pc++;
+			break;
+		}
+		case RSP_AX_DIV_UNSIGNED:
+			NEED(2);
+			if (st[sp - 1] == 0) return RSP_AX_E_DIV0;
+			BINARY(a / b);
+			pc++;
+			break;
+		case RSP_AX_REM_UNSIGNED:
+			NEED(2);
+			if (st[sp - 1] == 0) return RSP_AX_E_DIV0;
+			BINARY(a % b);
+			pc++;
+			break;
+		case RSP_AX_LSH: BINARY(b >= 64 ? 0 : a << b); pc++; break;
+		case RSP_AX_RSH_UNSIGNED: BINARY(b >= 64 ? 0 : a >> b); pc++; break;
+		case RSP_AX_RSH_SIGNED: {
+			NEED(2);
+			uint64_t a = st[sp - 2], b = st[sp - 1];
+			uint64_t fill = (a >> 63) ? ~(uint64_t)0 : 0;
+			sp--;
+			TOP = b >= 64 ? fill : b == 0 ? a : (a >> b) | (fill << (64 - b));
+			pc++;
+			break;
+		}
+		case RSP_AX_TRACE: {
+			NEED(2);
+			uint64_t addr = st[sp - 2], size = st[sp - 1];
+			sp -= 2;
+			CHECKED(do_trace(env, addr, size));
+			pc++;
+			break;
+		}
+		case RSP_AX_TRACE_QUICK:
+			NEED(1);
+			if (!env || !env->trace) return RSP_AX_E_NOENV;
+			if (env->trace(env->ctx, TOP, pc[1]) < 0) return RSP_AX_E_TRACE;
+			pc += 2;
+			break;
+		case RSP_AX_TRACE16:
+			NEED(1);
+			if (!env || !env->trace) return RSP_AX_E_NOENV;
+			if (env->trace(env->ctx, TOP, (size_t)be16(pc + 1)) < 0) return RSP_AX_E_TRACE;
+			pc += 3;
+			break;
+		case RSP_AX_TRACENZ: {
+			NEED(2);
+			uint64_t addr = st[sp - 2], size = st[sp - 1];
+			sp -= 2;
+			CHECKED(do_tracenz(env, addr, size));
+			pc++;
+			break;
+		}
+		case RSP_AX_LOG_NOT: NEED(1); TOP = TOP == 0; pc++; break;
+		case RSP_AX_BIT_AND: BINARY(a & b); pc++; break;
+		case RSP_AX_BIT_OR: BINARY(a | b); pc++; break;
+		case RSP_AX_BIT_XOR: BINARY(a ^ b); pc++; break;
+		case RSP_AX_BIT_NOT: NEED(1); TOP = ~TOP; pc++; break;
+		case RSP_AX_EQUAL: BINARY(a == b); pc++; break;
+		case RSP_AX_LESS_SIGNED: BINARY((int64_t)a < (int64_t)b); pc++; break;
+		case RSP_AX_LESS_UNSIGNED: BINARY(a < b); pc++; break;
+		case RSP_AX_EXT: {
+			NEED(1);
+			unsigned n = pc[1];
+			if (n == 0) {
+				TOP = 0;
+			} else if (n < 64) {
+				uint64_t sign = (uint64_t)1 << (n - 1);
+				uint64_t v = TOP & ((sign << 1) - 1);
+				TOP = (v ^ sign) - sign;
+			}
+			pc += 2;
+			break;
+		}
+		case RSP_AX_ZERO_EXT:
+			NEED(1);
+			if (pc[1] < 64) TOP &= ((uint64_t)1 << pc[1]) - 1;
+			pc += 2;
+			break;
+		case RSP_AX_REF8: REF(1); break;
+		case RSP_AX_REF16: REF(2); break;
+		case RSP_AX_REF32: REF(4); break;
+		case RSP_AX_REF64: REF(8); break;
+		case RSP_AX_IF_GOTO:
+			NEED(1);
+			pc = st[--sp] != 0 ? code + be16(pc + 1) : pc + 3;
+			break;
+		case RSP_AX_GOTO:
+			pc = code + be16(pc + 1);
+			break;
+		case RSP_AX_CONST8: ROOM(1); st[sp++] = pc[1]; pc += 2; break;
+		case RSP_AX_CONST16: ROOM(1); st[sp++] = be16(pc + 1); pc += 3; break;
+		case RSP_AX_CONST32: ROOM(1); st[sp++] = operand(pc + 1, 4); pc += 5; break;
+		case RSP_AX_CONST64: ROOM(1); st[sp++] = operand(pc + 1, 8); pc += 9; break;
+		case RSP_AX_REG: {
+			ROOM(1);
+			if (!env || !env->reg) return RSP_AX_E_NOENV;
+			uint64_t v;
+			if (env->reg(env->ctx, (unsigned)be16(pc + 1), &v) < 0) return RSP_AX_E_REG;
+			st[sp++] = v;
+			pc += 3;
+			break;
+		}
+		case RSP_AX_END:
+			if (result) *result = sp ? TOP : 0;
+			return 0;
+		case RSP_AX_DUP: NEED(1); ROOM(1); st[sp] = st[sp - 1]; sp++; pc++; break;
+		case RSP_AX_POP: NEED(1); sp--; pc++; break;
+		case RSP_AX_SWAP: {
+			NEED(2);
+			uint64_t t = st[sp - 1];
+			st[sp - 1] = st[sp - 2];
+			st[sp - 2] = t;
+			pc++;
+			break;
+		}
+		case RSP_AX_GETV: {
+			ROOM(1);
+			if (!env || !env->getv) return RSP_AX_E_NOENV;
+			int64_t v;
+			if (env->getv(env->ctx, (unsigned)be16(pc + 1), &v) < 0) return RSP_AX_E_TSV;
+			st[sp++] = (uint64_t)v;
+			pc += 3;
+			break;
+		}
+		case RSP_AX_SETV:
+			NEED(1);
+			if (!env || !env->setv) return RSP_AX_E_NOENV;
+			if (env->setv(env->ctx, (unsigned)be16(pc + 1), (int64_t)TOP) < 0) return RSP_AX_E_TSV;
+			pc += 3;
+			break;
+		case RSP_AX_TRACEV:
+			if (!env || !env->tracev) return RSP_AX_E_NOENV;
+			if (env->tracev(env->ctx, (unsigned)be16(pc + 1)) < 0) return RSP_AX_E_TRACE;
+			pc += 3;
+			break;
+		case RSP_AX_PICK:
+			if (sp <= pc[1]) return RSP_AX_E_UNDERFLOW;
+			ROOM(1);
+			st[sp] = st[sp - 1 - pc[1]];
+			sp++;
+			pc += 2;
+			break;
+		case RSP_AX_ROT: {
+			NEED(3);
+			uint64_t a = st[sp - 3], b = st[sp - 2], c = st[sp - 1];
+			st[sp - 3] = c;
+			st[sp - 2] = a;
+			st[sp - 1] = b;
+			pc++;
+			break;
+		}
+		default:
+			/* not checked code after all: the careful interpreter
+			 * gives the error this instruction deserves */
+		{
+			int e = unsupported(*pc);
+			return e < 0 ? e : RSP_AX_E_BADOP;
+		}
+		}
+	}
+#undef NEED
+#undef ROOM
+#undef TOP
+#undef BINARY
+#undef CHECKED
+#undef REF
 }
 
 int rsp_ax_check(const uint8_t *code, size_t len)

@@ -132,6 +132,16 @@ struct rsp_ax_env {
 int rsp_ax_eval(const uint8_t *code, size_t len, const struct rsp_ax_env *env,
 		uint64_t *result, unsigned max_steps);
 
+/* rsp_ax_eval for code that passed rsp_ax_check(code, len) == 0 (a stub
+ * checks once, when the expression arrives, and runs it on every hit): same
+ * result, errors and callbacks, in the same order, without re-checking per
+ * instruction what the check proved (opcodes, operands, jump targets, the
+ * end).  Stack bounds, the step limit and the callbacks' errors are still
+ * checked.  Code that did not pass the check is undefined behaviour (it may
+ * read past the end of code or jump anywhere inside it): use rsp_ax_eval. */
+int rsp_ax_run(const uint8_t *code, size_t len, const struct rsp_ax_env *env,
+	       uint64_t *result, unsigned max_steps);
+
 /* Static validation, as a stub does when the expression arrives (QTDP):
  * every opcode known and supported, operands complete, every jump target the
  * start of an instruction, len <= RSP_AX_MAX_LEN, and the code ends with an

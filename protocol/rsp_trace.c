@@ -361,18 +361,30 @@ int rsp_tstatus_parse(const char *src, size_t len, struct rsp_tstatus *out)
 
 /* ------------------------------------------------------------ frames */
 
-static void le(uint8_t *p, uint64_t v, int n)
+/* Little-endian fields of n bytes; on a little-endian host one store or
+ * load (a trace frame's block headers are written per traced block). */
+static inline void le(uint8_t *p, uint64_t v, int n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, &v, (size_t)n);
+#else
 	for (int i = 0; i < n; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 
-static uint64_t rd_le(const uint8_t *p, int n)
+static inline uint64_t rd_le(const uint8_t *p, int n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t v = 0;
+	memcpy(&v, p, (size_t)n);
+	return v;
+#else
 	uint64_t v = 0;
 	for (int i = n - 1; i >= 0; i--)
 		v = v << 8 | p[i];
 	return v;
+#endif
 }
 
 /* Room for n more bytes?  Sets err otherwise. */
@@ -437,6 +449,23 @@ void rsp_tframe_trim_mem(struct rsp_tframe_enc *e, size_t n)
 	if (n >= cur) return;
 	le(p + 9, n, 2);
 	e->len = e->last_mem + RSP_TFRAME_MEM_HDR + n;
+}
+
+void rsp_tframe_cut_mem(struct rsp_tframe_enc *e, size_t off, size_t keep)
+{
+	if (e->err || off < RSP_TFRAME_HDR || off > e->len || e->len - off < RSP_TFRAME_MEM_HDR ||
+	    e->buf[off] != 'M')
+		return;
+	size_t cur = (size_t)rd_le(e->buf + off + 9, 2);
+	if (keep >= cur || e->len - off - RSP_TFRAME_MEM_HDR < cur) return;
+	size_t end = off + RSP_TFRAME_MEM_HDR + cur;
+	size_t nend = keep ? off + RSP_TFRAME_MEM_HDR + keep : off;
+	if (keep) le(e->buf + off + 9, keep, 2);
+	memmove(e->buf + nend, e->buf + end, e->len - end);
+	size_t gone = end - nend;
+	e->len -= gone;
+	if (e->last_mem != SIZE_MAX && e->last_mem == off && !keep) e->last_mem = SIZE_MAX;
+	else if (e->last_mem != SIZE_MAX && e->last_mem > off) e->last_mem -= gone;
 }
 
 void rsp_tframe_add_mem(struct rsp_tframe_enc *e, uint64_t addr,

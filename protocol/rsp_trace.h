@@ -191,6 +191,12 @@ void rsp_tframe_add_mem(struct rsp_tframe_enc *e, uint64_t addr,
  * block to n <= len bytes (e.g. tracenz, or a read that came up short). */
 uint8_t *rsp_tframe_reserve_mem(struct rsp_tframe_enc *e, uint64_t addr, size_t len);
 void rsp_tframe_trim_mem(struct rsp_tframe_enc *e, size_t n);
+/* Shorten the 'M' block whose header starts at offset off of the frame
+ * being built to its first keep bytes (keep 0: take the block out), moving
+ * what follows it back.  For a caller that reserves blocks first and reads
+ * them later, when a read comes back short.  Does nothing when off is not
+ * a whole 'M' block of the frame or keep is not shorter than it. */
+void rsp_tframe_cut_mem(struct rsp_tframe_enc *e, size_t off, size_t keep);
 /* Add a 'V' block. */
 void rsp_tframe_add_tsv(struct rsp_tframe_enc *e, uint32_t num, int64_t value);
 /* Finish: write the data size.  Returns the frame's total length, or 0 on

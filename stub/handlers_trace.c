@@ -223,6 +223,7 @@ int stub_h_qtdv(struct stub_session *s, struct stub_cur a, struct stub_out *o)
 	v->num = d.num;
 	v->initial = v->value = d.value;
 	v->builtin = d.builtin;
+	v->timestamp = d.builtin && strcmp(name, STUB_TSV_TIMESTAMP_HEX) == 0;
 	v->name_hex = name;
 	stub_out_str(o, "OK");
 	return STUB_OK;
@@ -502,7 +503,7 @@ int stub_h_qtv(struct stub_session *s, struct stub_cur a, struct stub_out *o)
 		return STUB_OK;
 	}
 	int64_t val = v->value;
-	if (v->builtin && v->name_hex && strcmp(v->name_hex, STUB_TSV_TIMESTAMP_HEX) == 0)
+	if (v->timestamp)
 		val = (int64_t)stub_trace_now_us();
 	stub_out_fmt(o, "V%" PRIx64, (uint64_t)val);
 	return STUB_OK;

@@ -261,6 +261,7 @@ void pt_mem_close(struct tgt *t);
 long pt_mem_read_raw(struct tgt *t, uint64_t addr, uint8_t *buf, size_t len);
 long pt_mem_write_raw(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len);
 long pt_read_mem(struct tgt *t, uint64_t addr, uint8_t *buf, size_t len);
+int pt_read_memv(struct tgt *t, struct tgt_memv *v, unsigned n);
 long pt_write_mem(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len);
 
 /* ---- pt_breakpoints.c */

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -100,16 +101,56 @@ long pt_mem_write_raw(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t l
 	return (long)done;
 }
 
+/* Show the original bytes under our int3s in buf[0..n) read from addr. */
+static void unshadow(struct tgt *t, uint64_t addr, uint8_t *buf, size_t n)
+{
+	for (int i = 0; i < t->nbp; i++) {
+		uint64_t a = t->bps[i].addr;
+		if (a >= addr && a - addr < (uint64_t)n) buf[a - addr] = t->bps[i].orig;
+	}
+}
+
 long pt_read_mem(struct tgt *t, uint64_t addr, uint8_t *buf, size_t len)
 {
 	if (len == 0) return 0;
 	long n = pt_mem_read_raw(t, addr, buf, len);
 	if (n <= 0) return n;
-	for (int i = 0; i < t->nbp; i++) {
-		uint64_t a = t->bps[i].addr;
-		if (a >= addr && a - addr < (uint64_t)n) buf[a - addr] = t->bps[i].orig;
-	}
+	unshadow(t, addr, buf, (size_t)n);
 	return n;
+}
+
+#define MEMV_MAX 64u
+
+/* One process_vm_readv for every range (a tracepoint hit's scattered
+ * little reads: a thread id in one struct, a word on a stack, ... cost one
+ * system call instead of one each; issue 6).  The kernel copies the ranges
+ * in order and stops at the first it cannot read: the ranges it returned
+ * whole are done, the others are read one by one as pt_read_mem does
+ * (pread on /proc/PID/mem also reads what only FOLL_FORCE may, and stops
+ * at a hole), so each result is pt_read_mem's. */
+int pt_read_memv(struct tgt *t, struct tgt_memv *v, unsigned n)
+{
+	if (t->memfd < 0) return -ESRCH;
+	for (unsigned i = 0; i < n; i++) v[i].got = -1;
+	if (n > 1 && n <= MEMV_MAX && t->pid > 0 && !t->no_pvm) {
+		struct iovec l[MEMV_MAX], r[MEMV_MAX];
+		unsigned k = 0;
+		for (; k < n && v[k].len > 0 && addr_ok(v[k].addr, v[k].len); k++) {
+			l[k] = (struct iovec){ .iov_base = v[k].buf, .iov_len = v[k].len };
+			r[k] = (struct iovec){ .iov_base = (void *)(uintptr_t)v[k].addr, .iov_len = v[k].len };
+		}
+		ssize_t got = k ? process_vm_readv(t->pid, l, k, r, k, 0) : 0;
+		if (got < 0 && (errno == ESRCH || errno == EPERM || errno == ENOSYS || errno == EINVAL))
+			t->no_pvm = true;
+		for (unsigned i = 0; i < k && got > 0 && (size_t)got >= v[i].len; i++) {
+			v[i].got = (long)v[i].len;
+			got -= (ssize_t)v[i].len;
+			unshadow(t, v[i].addr, v[i].buf, v[i].len);
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (v[i].got < 0) v[i].got = pt_read_mem(t, v[i].addr, v[i].buf, v[i].len);
+	return 0;
 }
 
 long pt_write_mem(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len)

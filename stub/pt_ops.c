@@ -144,6 +144,12 @@ static long pt_write_mem_op(struct tgt *t, uint64_t addr, const uint8_t *buf, si
 	return pt_write_mem(t, addr, buf, len);
 }
 
+static int pt_read_memv_op(struct tgt *t, struct tgt_memv *v, unsigned n)
+{
+	if (!t->pid || t->exited) return -ESRCH;
+	return pt_read_memv(t, v, n);
+}
+
 const struct tgt_ops pt_ops = {
 	.create = pt_create,
 	.destroy = pt_destroy,
@@ -172,4 +178,5 @@ const struct tgt_ops pt_ops = {
 	.read_auxv = pt_read_auxv,
 	.exe_path = pt_exe_path,
 	.wait_event = pt_wait_event,
+	.read_memv = pt_read_memv_op,
 };

@@ -119,6 +119,14 @@ struct tgt_wait_gate {
 	atomic_int stop;      /* caller: 1 = do not block, return -EINTR */
 };
 
+/* One range of a scatter read (tgt_ops.read_memv). */
+struct tgt_memv {
+	uint64_t addr;
+	uint8_t *buf;
+	size_t len;
+	long got;                 /* out: what read_mem(addr, buf, len) would return */
+};
+
 struct tgt_launch_opts {
 	char *const *argv;        /* program and arguments (argv[0] is the program path) */
 	char *const *wrapper;     /* optional wrapper command prefix (--wrapper ... --), NULL-terminated, or NULL */
@@ -228,6 +236,13 @@ struct tgt_ops {
 	 * a signal handler ran, other -errno as next_event.  Events come out in
 	 * the same order as from next_event; the two may be mixed freely. */
 	int (*wait_event)(struct tgt *t, struct tgt_event *ev, struct tgt_wait_gate *g);
+
+	/* Scatter read: v[0..n) in as few system calls as the kernel allows
+	 * (one process_vm_readv for all of them; what that does not read
+	 * whole is read as read_mem would).  Each v[i].got is what
+	 * read_mem(v[i].addr, v[i].buf, v[i].len) would return.  0, or -errno
+	 * when the process is gone.  May be NULL (callers then use read_mem). */
+	int (*read_memv)(struct tgt *t, struct tgt_memv *v, unsigned n);
 };
 
 /* The Linux ptrace backend. */

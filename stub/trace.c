@@ -144,7 +144,7 @@ static void add_builtin_tsvs(struct stub_trace *t)
 	}
 	char *name = strdup(STUB_TSV_TIMESTAMP_HEX);
 	if (!name) return;
-	t->tsvs[0] = (struct stub_tsv){ .num = 1, .builtin = true, .name_hex = name };
+	t->tsvs[0] = (struct stub_tsv){ .num = 1, .builtin = true, .timestamp = true, .name_hex = name };
 	t->ntsvs = 1;
 }
 
@@ -212,6 +212,10 @@ uint64_t stub_trace_now_us(void)
 
 struct stub_tsv *stub_trace_tsv(struct stub_trace *t, uint32_t num)
 {
+	/* gdb numbers its variables 1, 2, ... and defines them in order, so
+	 * variable n usually sits at index n-1 (an expression's getv/setv per
+	 * hit then costs no search) */
+	if (num - 1 < t->ntsvs && t->tsvs[num - 1].num == num) return &t->tsvs[num - 1];
 	for (unsigned i = 0; i < t->ntsvs; i++)
 		if (t->tsvs[i].num == num) return &t->tsvs[i];
 	return NULL;
@@ -359,6 +363,8 @@ unsigned stub_trace_unpark(struct stub_session *s)
 #define CACHE_PAGE 4096u
 #define CACHE_LINE 64u
 #define CACHE_SMALL 1024u      /* least read off the stack: a runtime struct's fields */
+#define PEND_MAX 16             /* trace blocks waiting to be read, per frame */
+#define PEND_BYTES 4096u        /* only blocks up to this size wait */
 #define STACK_NEAR (64u << 10)  /* "on the stack": within 64 KiB above rsp (further up, a walk is
 				 * seen as reads past a cached block) */
 
@@ -372,9 +378,15 @@ struct hit {
 	struct rsp_tframe_enc enc;
 	struct { uint64_t base; size_t len; unsigned ord; bool walked, near; } slot[CACHE_SLOTS];
 	unsigned next;
+	unsigned last;               /* the slot that served the last read */
 	unsigned nmiss;              /* cache misses so far in this hit */
 	bool have_rsp;
 	uint64_t rsp;
+	/* 'M' blocks reserved in the frame whose bytes are read later
+	 * (env_trace): with the next cache fill, in the same system call, or
+	 * all together when the frame ends (flush_pending) */
+	struct pend { size_t off; uint64_t addr; size_t len; bool done; } pend[PEND_MAX];
+	unsigned npend, nundone;
 };
 
 static int env_reg(void *ctx, unsigned regno, uint64_t *val);
@@ -396,20 +408,71 @@ static void note_walk(struct hit *h, unsigned k)
 	if (o < WALK_ORDS && walk_score[o] < 3) walk_score[o]++;
 }
 
+/* Is [addr, addr+len) inside [base, base+n)? */
+static inline bool inside(uint64_t addr, size_t len, uint64_t base, size_t n)
+{
+	return addr >= base && addr - base <= n && len <= n - (addr - base);
+}
+
+/* From the cache only: true when a slot holds all of [addr, addr+len).
+ * The slot of the last read first: a walk reads one chunk many times. */
+static inline bool cache_get(struct hit *h, uint64_t addr, void *buf, size_t len)
+{
+	unsigned i = h->last;
+	if (!h->slot[i].len || !inside(addr, len, h->slot[i].base, h->slot[i].len)) {
+		for (i = 0; i < CACHE_SLOTS; i++)
+			if (h->slot[i].len && inside(addr, len, h->slot[i].base, h->slot[i].len)) break;
+		if (i == CACHE_SLOTS) return false;
+		h->last = i;
+	}
+	memcpy(buf, h->t->cache[i] + (addr - h->slot[i].base), len);
+	if (addr - h->slot[i].base >= CACHE_SMALL && !h->slot[i].walked) note_walk(h, i);
+	return true;
+}
+
+/* Read want bytes at base into cache slot i (read_mem's result).  The
+ * trace blocks waiting to be read that lie outside that range go along in
+ * the same system call (read_memv); those inside are copied from the slot
+ * after. */
+static long fill(struct hit *h, unsigned i, uint64_t base, size_t want)
+{
+	const struct tgt_ops *ops = h->s->ops;
+	struct tgt_memv v[1 + PEND_MAX];
+	unsigned idx[1 + PEND_MAX], n = 1;
+	long got;
+	v[0] = (struct tgt_memv){ .addr = base, .buf = h->t->cache[i], .len = want };
+	for (unsigned k = 0; k < h->npend && h->nundone; k++) {
+		const struct pend *p = &h->pend[k];
+		if (p->done || inside(p->addr, p->len, base, want)) continue;
+		v[n] = (struct tgt_memv){ .addr = p->addr, .buf = h->enc.buf + p->off, .len = p->len };
+		idx[n++] = k;
+	}
+	if (n > 1 && ops->read_memv(h->s->tgt, v, n) == 0) {
+		got = v[0].got;
+		for (unsigned j = 1; j < n; j++)
+			if (v[j].got == (long)v[j].len) {
+				h->pend[idx[j]].done = true;
+				h->nundone--;
+			}
+	} else {
+		got = ops->read_mem(h->s->tgt, base, h->t->cache[i], want);
+	}
+	for (unsigned k = 0; got > 0 && k < h->npend && h->nundone; k++) {
+		struct pend *p = &h->pend[k];
+		if (p->done || !inside(p->addr, p->len, base, (size_t)got)) continue;
+		memcpy(h->enc.buf + p->off, h->t->cache[i] + (p->addr - base), p->len);
+		p->done = true;
+		h->nundone--;
+	}
+	return got;
+}
+
 /* Memory through the per-hit cache: a miss reads a block around addr in
  * one call (stack walks stay inside a chunk or two). */
 static int hit_read(struct hit *h, uint64_t addr, void *buf, size_t len)
 {
 	if (len == 0) return 0;
-	for (unsigned i = 0; i < CACHE_SLOTS; i++) {
-		if (h->slot[i].len && addr >= h->slot[i].base &&
-		    addr - h->slot[i].base <= h->slot[i].len &&
-		    len <= h->slot[i].len - (addr - h->slot[i].base)) {
-			memcpy(buf, h->t->cache[i] + (addr - h->slot[i].base), len);
-			if (addr - h->slot[i].base >= CACHE_SMALL) note_walk(h, i);
-			return 0;
-		}
-	}
+	if (cache_get(h, addr, buf, len)) return 0;
 	if (len <= CACHE_CHUNK - CACHE_PAGE && addr <= UINT64_MAX - CACHE_CHUNK) {
 		/* Whole chunks on the stack near rsp, and where the reads go up
 		 * past a chunk already read (a walk up some other stack: a
@@ -444,7 +507,9 @@ static int hit_read(struct hit *h, uint64_t addr, void *buf, size_t len)
 			}
 		}
 		unsigned i = h->next++ % CACHE_SLOTS;
-		long n = h->s->ops->read_mem(h->s->tgt, base, h->t->cache[i], want);
+		h->slot[i].len = 0;    /* being refilled: serves nothing meanwhile */
+		long n = fill(h, i, base, want);
+		h->last = i;
 		h->slot[i].ord = h->nmiss++;
 		h->slot[i].walked = false;
 		h->slot[i].near = near;
@@ -476,7 +541,9 @@ static int env_reg(void *ctx, unsigned regno, uint64_t *val)
 
 static int env_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	return hit_read(ctx, addr, buf, len);
+	struct hit *h = ctx;
+	if (len && cache_get(h, addr, buf, len)) return 0;   /* the common case, inline */
+	return hit_read(h, addr, buf, len);
 }
 
 /* Record [addr, addr+len) in the frame.  Memory that cannot be read is
@@ -486,6 +553,19 @@ static int env_trace(void *ctx, uint64_t addr, size_t len)
 {
 	struct hit *h = ctx;
 	if (!h->collecting) return 0;
+	if (len > 0 && len <= PEND_BYTES && h->npend < PEND_MAX && h->s->ops->read_memv) {
+		/* Its bytes are not needed before the frame ends: read them from
+		 * the cache now, or later with another read (a thread id in
+		 * some struct then costs no system call of its own). */
+		uint8_t *p = rsp_tframe_reserve_mem(&h->enc, addr, len);
+		if (!p) return -ENOSPC;
+		if (!cache_get(h, addr, p, len)) {
+			h->pend[h->npend++] = (struct pend){ .off = (size_t)(p - h->enc.buf),
+							     .addr = addr, .len = len };
+			h->nundone++;
+		}
+		return 0;
+	}
 	while (len > 0) {
 		size_t n = len < RSP_TFRAME_MEM_MAX ? len : RSP_TFRAME_MEM_MAX;
 		size_t mark = h->enc.len;
@@ -503,12 +583,36 @@ static int env_trace(void *ctx, uint64_t addr, size_t len)
 	return 0;
 }
 
+/* Read the trace blocks still waiting, in one call.  A block that cannot
+ * be read whole keeps what can (left out when nothing can), as env_trace
+ * does for a block it reads at once.  Cut from the last one back, so the
+ * offsets of those before stay right. */
+static void flush_pending(struct hit *h)
+{
+	struct tgt_memv v[PEND_MAX];
+	unsigned idx[PEND_MAX], n = 0;
+	for (unsigned k = 0; k < h->npend && h->nundone; k++) {
+		const struct pend *p = &h->pend[k];
+		if (p->done) continue;
+		v[n] = (struct tgt_memv){ .addr = p->addr, .buf = h->enc.buf + p->off, .len = p->len };
+		idx[n++] = k;
+	}
+	if (n && h->s->ops->read_memv(h->s->tgt, v, n) < 0)
+		for (unsigned j = 0; j < n; j++) v[j].got = -ESRCH;
+	for (unsigned j = n; j-- > 0;) {
+		if (v[j].got == (long)v[j].len) continue;
+		rsp_tframe_cut_mem(&h->enc, h->pend[idx[j]].off - RSP_TFRAME_MEM_HDR,
+				   v[j].got > 0 ? (size_t)v[j].got : 0);
+	}
+	h->npend = h->nundone = 0;
+}
+
 static int env_getv(void *ctx, unsigned num, int64_t *val)
 {
 	struct hit *h = ctx;
 	struct stub_tsv *v = stub_trace_tsv(h->t, num);
 	if (!v) return -ENOENT;
-	if (v->builtin && v->name_hex && strcmp(v->name_hex, STUB_TSV_TIMESTAMP_HEX) == 0)
+	if (v->timestamp)
 		v->value = (int64_t)stub_trace_now_us();
 	*val = v->value;
 	return 0;
@@ -600,6 +704,7 @@ static bool collect_frame(struct stub_session *s, struct stub_trace *t, struct s
 				  .getv = env_getv, .setv = env_setv, .tracev = env_tracev };
 	*ok = false;
 	h->have_regs = false;
+	h->npend = h->nundone = 0;
 	rsp_tframe_begin(&h->enc, t->scratch, t->scratch_cap, tp->num);
 	h->collecting = true;
 	for (unsigned i = 0; i < tp->nacts && t->running; i++) {
@@ -617,7 +722,7 @@ static bool collect_frame(struct stub_session *s, struct stub_trace *t, struct s
 			break;
 		}
 		case RSP_TP_ACT_EXPR:
-			r = rsp_ax_eval(tp->bytes + a->data_off, a->data_len, &env, NULL, 0);
+			r = rsp_ax_run(tp->bytes + a->data_off, a->data_len, &env, NULL, 0);
 			break;
 		}
 		if (r == -ENOSPC || r == RSP_AX_E_TRACE || h->enc.err) {
@@ -630,6 +735,7 @@ static bool collect_frame(struct stub_session *s, struct stub_trace *t, struct s
 		}
 	}
 	if (!t->running) return false;
+	flush_pending(h);
 	size_t len = rsp_tframe_end(&h->enc);
 	if (len == 0) {
 		stub_trace_stop_run(s, RSP_TSTOP_FULL, 0, NULL);
@@ -680,7 +786,7 @@ static bool hit_one(struct stub_session *s, struct stub_trace *t, struct stub_tp
 		struct rsp_ax_env env = { .ctx = h, .reg = env_reg, .mem = env_mem, .trace = env_trace,
 					  .getv = env_getv, .setv = env_setv, .tracev = env_tracev };
 		uint64_t res = 0;
-		int r = rsp_ax_eval(tp->bytes + tp->cond_off, tp->cond_len, &env, &res, 0);
+		int r = rsp_ax_run(tp->bytes + tp->cond_off, tp->cond_len, &env, &res, 0);
 		if (r < 0) {
 			stop_error(s, tp, "condition", r);
 			return false;

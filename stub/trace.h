@@ -23,7 +23,12 @@
  * Hot path (stub_trace_on_event): registers are read once per hit (the
  * backend caches them per stop), memory through a per-hit cache of page
  * chunks, so an expression walking a frame-pointer chain on one stack costs
- * one read per 8 KiB of stack, not one per frame.
+ * one read per 8 KiB of stack, not one per frame.  Expressions were checked
+ * at QTDP and run without per-instruction checks (rsp_ax_run).  Bytes a
+ * trace op records are not needed while the expression runs: a block the
+ * cache cannot serve is reserved in the frame and read later, along with
+ * the next cache fill (one process_vm_readv for all: tgt_ops.read_memv) or
+ * with the other late blocks when the frame ends.
  */
 #ifndef GOTAP_STUB_TRACE_H
 #define GOTAP_STUB_TRACE_H
@@ -100,7 +105,8 @@ struct stub_tp {
 	size_t cond_off, cond_len;   /* condition bytecode in bytes[] */
 	struct rsp_tp_action *acts;  /* data_off/data_len index bytes[] */
 	unsigned nacts;
-	uint8_t *bytes;
+	uint8_t *bytes;              /* every expression in it passed rsp_ax_check (QTDP refuses
+				      * others): hits run them with rsp_ax_run */
 	size_t nbytes;
 	char **src;                  /* QTDPsrc bodies, replayed by qTsP */
 	unsigned nsrc;
@@ -113,6 +119,7 @@ struct stub_tsv {
 	uint32_t num;
 	int64_t initial, value;
 	bool builtin;
+	bool timestamp;              /* builtin $trace_timestamp: read at each use */
 	char *name_hex;              /* as sent, hex */
 };
 

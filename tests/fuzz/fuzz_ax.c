@@ -9,6 +9,8 @@
  *   - code accepted by rsp_ax_check never fails with a static error
  *     (bad opcode, float, printf, truncated, bad jump, no end) at run time;
  *   - evaluation is deterministic (same env state -> same result);
+ *   - on checked code rsp_ax_run (the interpreter without per-instruction
+ *     checks) agrees with rsp_ax_eval: error, result, traces, variables;
  *   - callbacks are called with sane sizes (ref: 1..8 bytes; tracenz reads
  *     at most 256 bytes per call).
  */
@@ -86,8 +88,9 @@ static int f_tracev(void *ctx, unsigned num)
 	return 0;
 }
 
-static int eval(const uint8_t *code, size_t len, uint8_t cfg, unsigned steps,
-		uint64_t *res, struct fenv *fe)
+static int eval_with(int (*fn)(const uint8_t *, size_t, const struct rsp_ax_env *, uint64_t *, unsigned),
+		     const uint8_t *code, size_t len, uint8_t cfg, unsigned steps,
+		     uint64_t *res, struct fenv *fe)
 {
 	memset(fe, 0, sizeof *fe);
 	fe->cfg = cfg;
@@ -102,7 +105,13 @@ static int eval(const uint8_t *code, size_t len, uint8_t cfg, unsigned steps,
 		(cfg & 32) ? f_tracev : NULL,
 	};
 	*res = 0x5a5a5a5a;
-	return rsp_ax_eval(code, len, &env, res, steps);
+	return fn(code, len, &env, res, steps);
+}
+
+static int eval(const uint8_t *code, size_t len, uint8_t cfg, unsigned steps,
+		uint64_t *res, struct fenv *fe)
+{
+	return eval_with(rsp_ax_eval, code, len, cfg, steps, res, fe);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -126,6 +135,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			err != RSP_AX_E_PRINTF && err != RSP_AX_E_TRUNC &&
 			err != RSP_AX_E_JUMP && err != RSP_AX_E_NOEND &&
 			err != RSP_AX_E_ARG);
+	}
+	if (chk == 0) {
+		/* the interpreter for checked code: same result, same trail */
+		uint64_t r3;
+		struct fenv e3;
+		int err3 = eval_with(rsp_ax_run, code, len, cfg, steps, &r3, &e3);
+		require(err3 == err && r3 == r1 && e1.traces == e3.traces &&
+			e1.trace_sum == e3.trace_sum && memcmp(e1.tsv, e3.tsv, sizeof e1.tsv) == 0);
 	}
 	int err2 = eval(code, len, cfg, steps, &r2, &e2);
 	require(err2 == err && e1.traces == e2.traces && e1.trace_sum == e2.trace_sum &&

@@ -125,19 +125,21 @@ static void put64(struct fake *f, uint64_t addr, uint64_t v)
 }
 
 /* Run one hit as the stub does: the condition, then (if true) the action
- * into a new frame.  Returns 1 with the frame length in *flen, 0 when the
- * condition is false, < 0 on an agent-expression error. */
+ * into a new frame, with the stub's interpreter for checked code (the
+ * program passes rsp_ax_check: "program: builds and passes rsp_ax_check").
+ * Returns 1 with the frame length in *flen, 0 when the condition is false,
+ * < 0 on an agent-expression error. */
 static int hit(struct fake *f, const struct gt_trace_prog *p, size_t *flen)
 {
 	struct rsp_ax_env env = { f, f_reg, f_mem, f_trace, f_getv, f_setv, f_tracev };
 	uint64_t res;
-	int r = rsp_ax_eval(p->cond, p->cond_len, &env, &res, 0);
+	int r = rsp_ax_run(p->cond, p->cond_len, &env, &res, 0);
 	if (r < 0)
 		return r;
 	if (res == 0)
 		return 0;
 	rsp_tframe_begin(&f->enc, f->frame, sizeof f->frame, GT_TRACEPOINT);
-	r = rsp_ax_eval(p->action, p->action_len, &env, NULL, 0);
+	r = rsp_ax_run(p->action, p->action_len, &env, NULL, 0);
 	if (r < 0)
 		return r;
 	*flen = rsp_tframe_end(&f->enc);

@@ -92,11 +92,29 @@ static void reset(void)
 		F.regs[i] = 0x1000 + i;
 }
 
-/* Evaluate; returns the error and stores the result. */
+/* Programs run through both interpreters, and those that disagreed. */
+static unsigned ran_both, disagreed;
+
+/* Evaluate; returns the error and stores the result.  Code that passes
+ * rsp_ax_check also goes through rsp_ax_run from the same starting state:
+ * it must end with the same error, result and fake state (memory reads,
+ * traces, variables). */
 static int run(const uint8_t *code, size_t len, uint64_t *res)
 {
+	static struct fake before, after;
+	before = F;
 	*res = 0xdeadbeef;
-	return rsp_ax_eval(code, len, &ENV, res, 0);
+	int err = rsp_ax_eval(code, len, &ENV, res, 0);
+	if (rsp_ax_check(code, len) == 0) {
+		uint64_t r2 = 0xdeadbeef;
+		after = F;
+		F = before;
+		int err2 = rsp_ax_run(code, len, &ENV, &r2, 0);
+		ran_both++;
+		if (err2 != err || r2 != *res || memcmp(&after, &F, sizeof F) != 0) disagreed++;
+		F = after;
+	}
+	return err;
 }
 
 /* Evaluate "a b OP end" with a, b as const64. */
@@ -284,6 +302,9 @@ static void test_control(void)
 				  RSP_AX_END };
 	CHECK("counted loop runs to its end", run(count, sizeof count, &r) == 0 && r == 0);
 	CHECK("counted loop: step limit 20 hits", rsp_ax_eval(count, sizeof count, &ENV, &r, 20) == RSP_AX_E_STEPS);
+	CHECK("rsp_ax_run: custom step limit", rsp_ax_run(loop, sizeof loop, &ENV, &r, 10) == RSP_AX_E_STEPS);
+	CHECK("rsp_ax_run: counted loop, step limit 20 hits",
+	      rsp_ax_run(count, sizeof count, &ENV, &r, 20) == RSP_AX_E_STEPS);
 	const uint8_t noend[] = { RSP_AX_CONST8, 1 };
 	CHECK("no end", run(noend, sizeof noend, &r) == RSP_AX_E_NOEND);
 	CHECK("empty code", run(NULL, 0, &r) == RSP_AX_E_NOEND);
@@ -592,5 +613,6 @@ int main(void)
 	test_fp_walk();
 	test_check();
 	test_builder();
+	CHECK("rsp_ax_run agrees with rsp_ax_eval on every checked program", ran_both > 50 && disagreed == 0);
 	return check_done();
 }

@@ -425,6 +425,43 @@ static void test_frames(void)
 
 /* gdbserver's own trace buffer (tsave of the session in the header comment):
  * frames of tracepoint 2 (R, M gbuf "hello", M x, V $hits) and 3. */
+/* Blocks reserved first and read later: a middle one cut short, one
+ * taken out, the last one trimmed after that. */
+static void test_cut_mem(void)
+{
+	uint8_t buf[512];
+	struct rsp_tframe_enc e;
+	rsp_tframe_begin(&e, buf, sizeof buf, 3);
+	uint8_t *a = rsp_tframe_reserve_mem(&e, 0x1000, 16);
+	uint8_t *b = rsp_tframe_reserve_mem(&e, 0x2000, 8);
+	rsp_tframe_add_tsv(&e, 5, 77);
+	uint8_t *c = rsp_tframe_reserve_mem(&e, 0x3000, 8);
+	CHECK("cut: reserved", a && b && c);
+	if (!a || !b || !c) return;
+	size_t aoff = (size_t)(a - buf) - RSP_TFRAME_MEM_HDR, boff0 = (size_t)(b - buf) - RSP_TFRAME_MEM_HDR;
+	memcpy(a, "AAAAAAAAaaaaaaaa", 16);
+	memcpy(b, "BBBBBBBB", 8);
+	memcpy(c, "CCCCCCCC", 8);
+	rsp_tframe_cut_mem(&e, boff0, 0);          /* b unreadable: out */
+	rsp_tframe_cut_mem(&e, aoff, 5);           /* a readable for 5 bytes */
+	rsp_tframe_cut_mem(&e, aoff + 1, 0);       /* not a block start: nothing */
+	rsp_tframe_cut_mem(&e, aoff, 9);           /* not shorter: nothing */
+	rsp_tframe_trim_mem(&e, 2);                /* c, the last reserved, still trims */
+	size_t n = rsp_tframe_end(&e);
+	CHECK("cut: length", n == 6 + (11 + 5) + 13 + (11 + 2));
+	struct rsp_tframe f;
+	size_t off = 0, bo = 0;
+	struct rsp_tblock k;
+	CHECK("cut: decodes", rsp_tframe_next(buf, n, &off, &f, 0) == 1 && off == n);
+	CHECK("cut: a shortened", rsp_tframe_block_next(&f, &bo, &k) == 1 && k.kind == 'M' &&
+	      k.addr == 0x1000 && k.len == 5 && memcmp(k.data, "AAAAA", 5) == 0);
+	CHECK("cut: b gone, V next", rsp_tframe_block_next(&f, &bo, &k) == 1 && k.kind == 'V' &&
+	      k.num == 5 && k.value == 77);
+	CHECK("cut: c trimmed", rsp_tframe_block_next(&f, &bo, &k) == 1 && k.kind == 'M' &&
+	      k.addr == 0x3000 && k.len == 2 && memcmp(k.data, "CC", 2) == 0);
+	CHECK("cut: end", rsp_tframe_block_next(&f, &bo, &k) == 0);
+}
+
 static void test_gdbserver_frames(void)
 {
 	const char *root = getenv("GOTAP_ROOT");
@@ -467,6 +504,7 @@ int main(void)
 	test_qtdv();
 	test_tstatus();
 	test_frames();
+	test_cut_mem();
 	test_gdbserver_frames();
 	return check_done();
 }

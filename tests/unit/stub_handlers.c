@@ -123,6 +123,7 @@ static const struct tgt_ops fake_ops = {
 	f_read_reg, f_write_reg, f_read_regs, f_write_regs, f_read_mem, f_write_mem,
 	f_insert, f_remove, f_pass, f_auxv, f_exe,
 	NULL,   /* no wait_event: the session polls event_fd */
+	NULL,   /* no read_memv: the trace reads with read_mem */
 };
 
 /* ------------------------------------------------------------ harness */

@@ -188,6 +188,22 @@ static void test_entry_regs_mem(void)
 	long got = edge ? ops->read_mem(t, edge - 100, big, sizeof big) : -1;
 	CHECK("mem: short read at the end of a mapping", got == 100);
 	CHECK("mem: big read", ops->read_mem(t, at_base, big, sizeof big) == (long)sizeof big);
+	/* Scatter read (one process_vm_readv): each range gets what read_mem
+	 * gives it, also after a range that fails or comes back short. */
+	{
+		static uint8_t a[4], b[8], c[8192], d[8192];
+		struct tgt_memv v[4] = {
+			{ .addr = g, .buf = a, .len = 4 },
+			{ .addr = 0x10, .buf = b, .len = 8 },
+			{ .addr = edge ? edge - 100 : g, .buf = c, .len = sizeof c },
+			{ .addr = at_base, .buf = d, .len = sizeof d },
+		};
+		CHECK("memv: call", ops->read_memv(t, v, 4) == 0);
+		CHECK("memv: the global", v[0].got == 4 && memcmp(a, &nv, 4) == 0);
+		CHECK("memv: unmapped fails", v[1].got <= 0);
+		CHECK("memv: short at the end of a mapping", !edge || v[2].got == 100);
+		CHECK("memv: big range after those", v[3].got == (long)sizeof d && memcmp(d, big, sizeof d) == 0);
+	}
 
 	/* Breakpoint: hit, pc rewound, original byte visible, N hits. */
 	uint64_t hit = ptu_sym(pid, prog, "pt_hit");
@@ -196,6 +212,10 @@ static void test_entry_regs_mem(void)
 	CHECK("bp: insert", ops->insert_bp(t, TGT_BP_SW, hit, 1) == 0);
 	CHECK("bp: insert again (refcount)", ops->insert_bp(t, TGT_BP_SW, hit, 1) == 0);
 	CHECK("bp: reads show the original byte", ops->read_mem(t, hit, &shown, 1) == 1 && shown == orig);
+	uint8_t sv[2] = { 0, 0 };
+	struct tgt_memv bv[2] = { { .addr = g, .buf = &sv[1], .len = 1 }, { .addr = hit, .buf = &sv[0], .len = 1 } };
+	CHECK("bp: scatter reads show the original byte", ops->read_memv(t, bv, 2) == 0 &&
+	      bv[1].got == 1 && sv[0] == orig);
 	char memp[64];
 	snprintf(memp, sizeof memp, "/proc/%d/mem", (int)pid);
 	int mfd = open(memp, O_RDONLY);

@@ -100,6 +100,7 @@ static struct fake {
 	int kind[64];
 	int nres;
 	int nreads;
+	int nreadv;        /* read_memv calls (each counted once in nreads) */
 } F;
 
 static struct tgt *f_create(void) { return (struct tgt *)&F; }
@@ -154,6 +155,14 @@ static long f_read_mem(struct tgt *t, uint64_t a, uint8_t *buf, size_t n)
 	memcpy(buf, F.mem + (a - BASE), n);
 	return (long)n;
 }
+/* One "system call" for the lot, as pt_read_memv's process_vm_readv. */
+static int f_read_memv(struct tgt *t, struct tgt_memv *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) v[i].got = f_read_mem(t, v[i].addr, v[i].buf, v[i].len);
+	F.nreads -= n ? (int)n - 1 : 0;
+	F.nreadv++;
+	return 0;
+}
 static long f_write_mem(struct tgt *t, uint64_t a, const uint8_t *buf, size_t n) { (void)t; (void)a; (void)buf; return (long)n; }
 static int f_insert(struct tgt *t, enum tgt_bp_kind k, uint64_t a, unsigned len)
 {
@@ -178,6 +187,7 @@ static const struct tgt_ops fake_ops = {
 	f_read_reg, f_write_reg, f_read_regs, f_write_regs, f_read_mem, f_write_mem,
 	f_insert, f_remove, f_pass, f_auxv, f_exe,
 	NULL,   /* no wait_event: the session polls event_fd */
+	f_read_memv,
 };
 
 static struct stub_session S;
@@ -426,6 +436,64 @@ static void test_stream(void)
 }
 
 /* while-stepping: 2 steps after each hit, a frame of the 'S' actions at each */
+/* Trace blocks are read late (with the next cache fill or when the frame
+ * ends, in one read_memv): what can be read of each still lands in its own
+ * block, in the order the expression traced them, and a block nothing of
+ * which can be read is left out. */
+static void test_late_reads(void)
+{
+	char pkt[4096];
+	uint8_t code[512];
+	struct rsp_axb b;
+
+	setup();
+	for (unsigned i = 0; i < 64; i++) F.mem[0x3000 + i] = (uint8_t)(0x40 + i);
+	put64(F.mem + 0x5000, BASE + 0x6000);   /* a pointer to follow */
+	put64(F.mem + 0x6008, 0x1234);
+	CHECK("late: QTinit", strcmp(req("QTinit"), "OK") == 0);
+	rsp_axb_init(&b, code, sizeof code);
+	rsp_axb_const(&b, BASE + 0x3000);
+	rsp_axb_op1(&b, RSP_AX_TRACE_QUICK, 16);     /* readable */
+	rsp_axb_op(&b, RSP_AX_POP);
+	rsp_axb_const(&b, BASE + MEMSZ - 4);
+	rsp_axb_op1(&b, RSP_AX_TRACE_QUICK, 8);      /* 4 bytes readable */
+	rsp_axb_op(&b, RSP_AX_POP);
+	rsp_axb_const(&b, 0x1000);
+	rsp_axb_op1(&b, RSP_AX_TRACE_QUICK, 8);      /* nothing readable */
+	rsp_axb_op(&b, RSP_AX_POP);
+	rsp_axb_const(&b, BASE + 0x5000);
+	rsp_axb_op(&b, RSP_AX_REF64);                /* a cache fill: the waiting blocks go along */
+	rsp_axb_const(&b, 8);
+	rsp_axb_op(&b, RSP_AX_ADD);
+	rsp_axb_op1(&b, RSP_AX_TRACE_QUICK, 8);      /* 0x1234 */
+	rsp_axb_op(&b, RSP_AX_END);
+	snprintf(pkt, sizeof pkt, "QTDP:1:%x:E:0:0-", TP);
+	CHECK("late: QTDP", b.err == 0 && strcmp(req(pkt), "OK") == 0);
+	snprintf(pkt, sizeof pkt, "QTDP:-1:%x:X%zx,", TP, b.len);
+	hexcat(pkt, code, b.len);
+	CHECK("late: QTDP X action", strcmp(req(pkt), "OK") == 0);
+	CHECK("late: QTStart", strcmp(req("QTStart"), "OK") == 0);
+	F.nreads = F.nreadv = 0;
+	CHECK("late: hit consumed", hit(PID));
+	CHECK("late: reads batched", F.nreadv >= 1 && F.nreads <= 3);
+	uint8_t raw[4096];
+	size_t n = unhex(req("qTBuffer:0,1000"), raw, sizeof raw);
+	struct rsp_tframe f;
+	size_t off = 0, boff = 0;
+	struct rsp_tblock k;
+	CHECK("late: one frame", rsp_tframe_next(raw, n, &off, &f, 0) == 1 && off == n);
+	CHECK("late: first block whole", rsp_tframe_block_next(&f, &boff, &k) == 1 && k.kind == 'M' &&
+	      k.addr == BASE + 0x3000 && k.len == 16 && k.data[0] == 0x40 && k.data[15] == 0x4f);
+	CHECK("late: second block cut to what is readable", rsp_tframe_block_next(&f, &boff, &k) == 1 &&
+	      k.kind == 'M' && k.addr == BASE + MEMSZ - 4 && k.len == 4);
+	CHECK("late: unreadable block left out, the pointer's target next",
+	      rsp_tframe_block_next(&f, &boff, &k) == 1 && k.kind == 'M' && k.addr == BASE + 0x6008 &&
+	      k.len == 8 && k.data[0] == 0x34 && k.data[1] == 0x12);
+	CHECK("late: nothing else", rsp_tframe_block_next(&f, &boff, &k) == 0);
+	req("QTStop");
+	stub_session_free(&S);
+}
+
 static void test_stepping(void)
 {
 	char pkt[256];
@@ -472,6 +540,7 @@ int main(void)
 	test_tbuf();
 	test_hits();
 	test_stream();
+	test_late_reads();
 	test_stepping();
 	return check_done();
 }
