@@ -103,14 +103,29 @@ int stub_tbuf_append(struct stub_tbuf *b, const uint8_t *frame, size_t len,
 	return 0;
 }
 
-size_t stub_tbuf_read(const struct stub_tbuf *b, uint64_t off, uint8_t *dst, size_t len)
+size_t stub_tbuf_view(const struct stub_tbuf *b, uint64_t off, size_t len,
+		      const uint8_t *seg[2], size_t segn[2])
 {
+	seg[0] = seg[1] = b->mem;
+	segn[0] = segn[1] = 0;
 	if (off < b->head || off >= b->tail || b->cap == 0) return 0;
 	size_t n = b->tail - off < len ? (size_t)(b->tail - off) : len;
 	size_t pos = (size_t)(off % b->cap);
 	size_t first = n < b->cap - pos ? n : b->cap - pos;
-	memcpy(dst, b->mem + pos, first);
-	memcpy(dst + first, b->mem, n - first);
+	seg[0] = b->mem + pos;
+	segn[0] = first;
+	segn[1] = n - first;
+	return n;
+}
+
+size_t stub_tbuf_read(const struct stub_tbuf *b, uint64_t off, uint8_t *dst, size_t len)
+{
+	const uint8_t *seg[2];
+	size_t segn[2];
+	size_t n = stub_tbuf_view(b, off, len, seg, segn);
+	if (n == 0) return 0;
+	memcpy(dst, seg[0], segn[0]);
+	if (segn[1]) memcpy(dst + segn[0], seg[1], segn[1]);
 	return n;
 }
 
