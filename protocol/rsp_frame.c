@@ -7,7 +7,8 @@
  *
  * Speed (issue #6): runs of plain bytes are found and copied in bulk
  * (rsp_scan.h), and a payload without any special byte — every hex reply —
- * is copied as is, with no escape pass at all.
+ * is copied and summed in the same pass (rsp_copy_plain), with no escape
+ * pass at all.
  */
 #include <string.h>
 
@@ -59,19 +60,18 @@ size_t rsp_frame(uint8_t *dst, size_t cap, const uint8_t *payload, size_t n,
 		 bool notification)
 {
 	static const char hex[] = "0123456789abcdef";
-	if (cap < 4) return 0;
+	/* escaping only lengthens: a payload longer than the room never fits */
+	if (cap < 4 || n > cap - 4) return 0;
 	dst[0] = notification ? '%' : '$';
-	size_t o;
-	if (rsp_find_special(payload, n) == n) {   /* nothing to escape */
-		if (n > cap - 4) return 0;
-		if (n) memcpy(dst + 1, payload, n);
-		o = n;
-	} else {
+	uint8_t s = 0;
+	size_t o = rsp_copy_plain(dst + 1, payload, n, &s);
+	if (o < n) {   /* a special byte: escape from there on */
 		size_t used;
-		o = rsp_escape(dst + 1, cap - 4, payload, n, &used);
-		if (used != n) return 0;
+		size_t k = rsp_escape(dst + 1 + o, cap - 4 - o, payload + o, n - o, &used);
+		if (used != n - o) return 0;
+		s = (uint8_t)(s + rsp_sum_bytes(dst + 1 + o, k));
+		o += k;
 	}
-	uint8_t s = rsp_sum_bytes(dst + 1, o);
 	o++;
 	dst[o++] = '#';
 	dst[o++] = (uint8_t)hex[s >> 4];

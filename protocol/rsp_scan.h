@@ -67,4 +67,39 @@ static inline uint8_t rsp_sum_bytes(const uint8_t *s, size_t n)
 	return (uint8_t)total;
 }
 
+/* Copy the plain bytes at the start of s[0..n) to dst, up to the first '#',
+ * '$', '}' or '*'; add them into *sum (mod 256).  Returns how many were
+ * copied (n when none is special).  One pass that loads each byte once for
+ * the test, the copy and the checksum: a hex reply (the trace stream's
+ * 64 KiB qTBuffer answers) is framed at the cost of a memcpy instead of
+ * three passes (scan, copy, sum).  dst must not overlap s. */
+static inline size_t rsp_copy_plain(uint8_t *dst, const uint8_t *s, size_t n, uint8_t *sum)
+{
+	size_t i = 0;
+	uint64_t total = *sum;
+#if defined(__SSE2__)
+	const __m128i h = _mm_set1_epi8('#'), d = _mm_set1_epi8('$');
+	const __m128i e = _mm_set1_epi8('}'), r = _mm_set1_epi8('*');
+	const __m128i zero = _mm_setzero_si128();
+	__m128i acc = zero;
+	for (; n - i >= 16; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, h), _mm_cmpeq_epi8(v, d)),
+					 _mm_or_si128(_mm_cmpeq_epi8(v, e), _mm_cmpeq_epi8(v, r)));
+		if (_mm_movemask_epi8(m)) break;   /* the scalar loop stops at it */
+		_mm_storeu_si128((__m128i *)(void *)(dst + i), v);
+		acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+	}
+	uint64_t lanes[2];
+	_mm_storeu_si128((__m128i *)(void *)lanes, acc);
+	total += lanes[0] + lanes[1];
+#endif
+	for (; i < n && !rsp_is_special(s[i]); i++) {
+		dst[i] = s[i];
+		total += s[i];
+	}
+	*sum = (uint8_t)total;
+	return i;
+}
+
 #endif /* GOTAP_RSP_SCAN_H */

@@ -590,7 +590,6 @@ int stub_h_qtsv(struct stub_session *s, struct stub_cur a, struct stub_out *o)
  * and every frame ending at or before off is released first. */
 int stub_h_qtbuffer(struct stub_session *s, struct stub_cur a, struct stub_out *o)
 {
-	static uint8_t tmp[RSP_PACKET_SIZE / 2];
 	struct stub_trace *t = trace(s);
 	uint64_t off, len;
 	if (!t) return -ENOMEM;
@@ -612,12 +611,15 @@ int stub_h_qtbuffer(struct stub_session *s, struct stub_cur a, struct stub_out *
 	size_t max = (RSP_PACKET_SIZE - 16) / 2;
 	if ((o->cap - o->len) / 2 < max) max = (o->cap - o->len) / 2;
 	if (len > max) len = max;
-	size_t n = stub_tbuf_read(&t->buf, abs, tmp, (size_t)len);
-	if (n == 0) {
+	/* hex straight from the ring into the reply: no copy of the bytes first */
+	const uint8_t *seg[2];
+	size_t segn[2];
+	if (stub_tbuf_view(&t->buf, abs, (size_t)len, seg, segn) == 0) {
 		stub_out_str(o, "l");
 		return STUB_OK;
 	}
-	stub_out_hex(o, tmp, n);
+	stub_out_hex(o, seg[0], segn[0]);
+	if (segn[1]) stub_out_hex(o, seg[1], segn[1]);
 	return STUB_OK;
 }
 

@@ -103,14 +103,29 @@ int stub_tbuf_append(struct stub_tbuf *b, const uint8_t *frame, size_t len,
 	return 0;
 }
 
-size_t stub_tbuf_read(const struct stub_tbuf *b, uint64_t off, uint8_t *dst, size_t len)
+size_t stub_tbuf_view(const struct stub_tbuf *b, uint64_t off, size_t len,
+		      const uint8_t *seg[2], size_t segn[2])
 {
+	seg[0] = seg[1] = b->mem;
+	segn[0] = segn[1] = 0;
 	if (off < b->head || off >= b->tail || b->cap == 0) return 0;
 	size_t n = b->tail - off < len ? (size_t)(b->tail - off) : len;
 	size_t pos = (size_t)(off % b->cap);
 	size_t first = n < b->cap - pos ? n : b->cap - pos;
-	memcpy(dst, b->mem + pos, first);
-	memcpy(dst + first, b->mem, n - first);
+	seg[0] = b->mem + pos;
+	segn[0] = first;
+	segn[1] = n - first;
+	return n;
+}
+
+size_t stub_tbuf_read(const struct stub_tbuf *b, uint64_t off, uint8_t *dst, size_t len)
+{
+	const uint8_t *seg[2];
+	size_t segn[2];
+	size_t n = stub_tbuf_view(b, off, len, seg, segn);
+	if (n == 0) return 0;
+	memcpy(dst, seg[0], segn[0]);
+	if (segn[1]) memcpy(dst + segn[0], seg[1], segn[1]);
 	return n;
 }
 
@@ -368,6 +383,8 @@ unsigned stub_trace_unpark(struct stub_session *s)
 #define STACK_NEAR (64u << 10)  /* "on the stack": within 64 KiB above rsp (further up, a walk is
 				 * seen as reads past a cached block) */
 
+#define HIT_REGS 32              /* registers cached per hit: the general ones and then some */
+
 struct hit {
 	struct stub_session *s;
 	struct stub_trace *t;
@@ -382,6 +399,12 @@ struct hit {
 	unsigned nmiss;              /* cache misses so far in this hit */
 	bool have_rsp;
 	uint64_t rsp;
+	/* Registers read so far in this hit: the thread stays stopped and
+	 * nothing here writes its registers, so a value read once holds for
+	 * the whole hit (the growth program reads gp and newsize in the
+	 * condition and again in the action). */
+	uint32_t regs_known;         /* bit regno: regv[regno] is valid */
+	uint64_t regv[HIT_REGS];
 	/* 'M' blocks reserved in the frame whose bytes are read later
 	 * (env_trace): with the next cache fill, in the same system call, or
 	 * all together when the frame ends (flush_pending) */
@@ -425,7 +448,12 @@ static inline bool cache_get(struct hit *h, uint64_t addr, void *buf, size_t len
 		if (i == CACHE_SLOTS) return false;
 		h->last = i;
 	}
-	memcpy(buf, h->t->cache[i] + (addr - h->slot[i].base), len);
+	const uint8_t *src = h->t->cache[i] + (addr - h->slot[i].base);
+	/* the sizes a stack walk reads (a word; saved bp and return address)
+	 * as fixed-size copies: a call of memcpy per read cost more */
+	if (len == 8) memcpy(buf, src, 8);
+	else if (len == 16) memcpy(buf, src, 16);
+	else memcpy(buf, src, len);
 	if (addr - h->slot[i].base >= CACHE_SMALL && !h->slot[i].walked) note_walk(h, i);
 	return true;
 }
@@ -528,6 +556,10 @@ static int env_reg(void *ctx, unsigned regno, uint64_t *val)
 {
 	struct hit *h = ctx;
 	if (regno >= RSP_AMD64_NREGS) return -EINVAL;
+	if (regno < HIT_REGS && (h->regs_known >> regno & 1)) {
+		*val = h->regv[regno];
+		return 0;
+	}
 	uint8_t b[16];
 	int r = h->s->ops->read_reg(h->s->tgt, h->tid, regno, b);
 	if (r < 0) return r;
@@ -536,6 +568,10 @@ static int env_reg(void *ctx, unsigned regno, uint64_t *val)
 	uint64_t v = 0;
 	for (unsigned i = n; i-- > 0;) v = (v << 8) | b[i];
 	*val = v;
+	if (regno < HIT_REGS) {
+		h->regv[regno] = v;
+		h->regs_known |= (uint32_t)1 << regno;
+	}
 	return 0;
 }
 

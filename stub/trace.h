@@ -83,6 +83,13 @@ bool stub_tbuf_fits(const struct stub_tbuf *b, size_t len);
 /* Copy up to len bytes from absolute offset off; returns the count (0 when
  * off is at or past the end, or before the oldest byte kept). */
 size_t stub_tbuf_read(const struct stub_tbuf *b, uint64_t off, uint8_t *dst, size_t len);
+/* The same bytes in place: up to len bytes from absolute offset off are
+ * seg[0][0..segn[0]) then seg[1][0..segn[1]) (the ring wraps at most once;
+ * segn[1] is 0 when it does not).  Returns segn[0] + segn[1].  The pointers
+ * stay valid until the buffer next changes.  For qTBuffer, which hex-encodes
+ * straight from the ring instead of copying each reply first. */
+size_t stub_tbuf_view(const struct stub_tbuf *b, uint64_t off, size_t len,
+		      const uint8_t *seg[2], size_t segn[2]);
 /* Drop every frame that ends at or before absolute offset off (stream mode
  * release).  Returns the number of frames dropped. */
 size_t stub_tbuf_release(struct stub_tbuf *b, uint64_t off);

@@ -295,6 +295,52 @@ static void test_frame(void)
 	      r.ev[0] == RSP_EV_PACKET && r.plen == 256 && memcmp(r.payload, all, 256) == 0);
 }
 
+/* The plain run before a special byte is copied and summed in blocks of 16
+ * (rsp_copy_plain): a special at every position of a 40-byte payload, and a
+ * long hex payload, must frame exactly as a byte-at-a-time framer would. */
+static void test_frame_blocks(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t pl[40], fr[128], ref[128];
+	bool same = true;
+	for (size_t at = 0; at <= sizeof pl; at++) {
+		for (size_t i = 0; i < sizeof pl; i++) pl[i] = (uint8_t)('a' + i % 26);
+		if (at < sizeof pl) pl[at] = "#$}*"[at % 4];
+		size_t o = 0;
+		unsigned sum = 0;
+		ref[o++] = '$';
+		for (size_t i = 0; i < sizeof pl; i++) {
+			if (i == at && at < sizeof pl) {
+				ref[o++] = '}';
+				ref[o++] = pl[i] ^ 0x20;
+				sum += '}' + (pl[i] ^ 0x20);
+			} else {
+				ref[o++] = pl[i];
+				sum += pl[i];
+			}
+		}
+		ref[o++] = '#';
+		ref[o++] = (uint8_t)hex[(sum >> 4) & 15];
+		ref[o++] = (uint8_t)hex[sum & 15];
+		size_t n = rsp_frame(fr, sizeof fr, pl, sizeof pl, false);
+		if (n != o || memcmp(fr, ref, o) != 0) same = false;
+	}
+	CHECK("frame: a special byte at any offset of a block", same);
+
+	static uint8_t big[65536], bfr[65536 + 4];
+	unsigned sum = 0;
+	for (size_t i = 0; i < sizeof big; i++) {
+		big[i] = (uint8_t)hex[(i * 7 + i / 3) & 15];
+		sum += big[i];
+	}
+	size_t n = rsp_frame(bfr, sizeof bfr, big, sizeof big, false);
+	CHECK("frame: 64 KiB hex payload fits exactly", n == sizeof bfr &&
+	      memcmp(bfr + 1, big, sizeof big) == 0 && bfr[sizeof big + 1] == '#' &&
+	      bfr[sizeof big + 2] == hex[(sum >> 4) & 15] && bfr[sizeof big + 3] == hex[sum & 15]);
+	CHECK("frame: 64 KiB hex payload, one byte short", rsp_frame(bfr, sizeof bfr - 1, big,
+	      sizeof big, false) == 0);
+}
+
 int main(void)
 {
 	test_basic();
@@ -302,5 +348,6 @@ int main(void)
 	test_capacity();
 	test_splits();
 	test_frame();
+	test_frame_blocks();
 	return check_done();
 }

@@ -60,6 +60,17 @@ static void test_tbuf(void)
 	for (size_t i = 0; i < n; i++) ok &= out[i] == 3;
 	CHECK("circular: a frame read across the wrap", ok);
 	CHECK("circular: dropped bytes unreadable", stub_tbuf_read(&b, 39, out, 1) == 0);
+	const uint8_t *seg[2];
+	size_t segn[2];
+	CHECK("view: across the wrap, two pieces in place",
+	      stub_tbuf_view(&b, 80, 40, seg, segn) == 40 && seg[0] == b.mem + 80 && segn[0] == 20 &&
+	      seg[1] == b.mem && segn[1] == 20 && seg[0][0] == 3 && seg[1][19] == 3);
+	CHECK("view: inside, one piece", stub_tbuf_view(&b, 50, 10, seg, segn) == 10 &&
+	      seg[0] == b.mem + 50 && segn[0] == 10 && segn[1] == 0);
+	CHECK("view: clipped at the end", stub_tbuf_view(&b, 110, 50, seg, segn) == 10 &&
+	      seg[0] == b.mem + 10 && segn[0] == 10 && segn[1] == 0);
+	CHECK("view: dropped or past the end -> 0", stub_tbuf_view(&b, 39, 1, seg, segn) == 0 &&
+	      segn[0] == 0 && segn[1] == 0 && stub_tbuf_view(&b, 120, 1, seg, segn) == 0);
 	stub_tbuf_free(&b);
 
 	stub_tbuf_init(&b, 100, STUB_TBUF_STREAM);
