@@ -229,6 +229,7 @@ void gort_close(struct gort_bin *b)
 	free(b->sp_cache);
 	free(b->cfa_cache);
 	free(b->inline_cache);
+	free(b->step_cache);
 	free(b->cache);
 	free(b->path);
 	free(b);
