@@ -402,28 +402,10 @@ static inline bool serves(const struct gt_trace *t, size_t i, uint64_t a)
 	       (i + 1 == t->nblocks || t->blocks[i + 1].addr > a);
 }
 
-/* The memory view over one frame's blocks: a gort_read_fn.  Reads only
- * what was collected; a read that runs across adjacent blocks is served
- * piece by piece.  The unwinder reads the frames in address order, so the
- * block of the previous read or the next one is tried before a search. */
-static long view_read(void *ctx, uint64_t addr, void *buf, size_t len)
+/* view_read's general path: any length, a search per piece. */
+static long view_search(struct gt_trace *t, uint64_t addr, uint8_t *dst, size_t len)
 {
-	struct gt_trace *t = ctx;
-	uint8_t *dst = buf;
 	size_t done = 0;
-	size_t h = t->hint;
-	if (len == 8 && h < t->nblocks) {
-		/* the common case: one word inside the hinted block or the next */
-		if (!serves(t, h, addr) && !(++h < t->nblocks && serves(t, h, addr)))
-			goto search;
-		const struct block *bl = &t->blocks[h];
-		if (bl->len - (size_t)(addr - bl->addr) >= 8) {
-			memcpy(dst, bl->data + (addr - bl->addr), 8);
-			t->hint = h;
-			return 8;
-		}
-	}
-search:
 	while (done < len) {
 		uint64_t a = addr + done;
 		/* last block starting at or below a */
@@ -456,16 +438,54 @@ search:
 	return done > 0 ? (long)done : -1;
 }
 
+/* The memory view over one frame's blocks: a gort_read_fn.  Reads only
+ * what was collected; a read that runs across adjacent blocks is served
+ * piece by piece.  The unwinder reads the frame-pointer chain's blocks in
+ * address order, one word per block: the block after the previous read's
+ * is tried first, then that block, before a search (kept out of line, so
+ * that this path stays a leaf). */
+static long view_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct gt_trace *t = ctx;
+	if (len == 8) {
+		size_t n = t->nblocks, h = t->hint + 1;
+		for (int k = 0; k < 2; k++, h--) {
+			if (h >= n || !serves(t, h, addr))
+				continue;
+			const struct block *bl = &t->blocks[h];
+			uint64_t d = addr - bl->addr;
+			if (bl->len - d < 8)
+				break;         /* runs past the block: piece by piece */
+			memcpy(buf, bl->data + d, 8);
+			t->hint = h;
+			return 8;
+		}
+	}
+	return view_search(t, addr, buf, len);
+}
+
 static int view_u64(struct gt_trace *t, uint64_t addr, uint64_t *v)
 {
-	uint8_t b[8];
-	if (view_read(t, addr, b, 8) != 8)
+	uint64_t x;
+	if (view_read(t, addr, &x, 8) != 8)
 		return -1;
-	uint64_t x = 0;
-	for (int i = 7; i >= 0; i--)
-		x = x << 8 | b[i];
-	*v = x;
+	*v = le64toh(x);
 	return 0;
+}
+
+/* A field of gp: from the block the action traced gp's fields in (gb, when
+ * the frame has it), else through the view.  The same bytes: no other
+ * collected block overlaps a runtime.g (the stack and m are elsewhere). */
+static int gp_field(struct gt_trace *t, const struct block *gb, uint64_t addr, uint64_t *v)
+{
+	uint64_t d = addr - gb->addr;
+	if (gb->len >= 8 && d <= gb->len - 8) {
+		uint64_t x;
+		memcpy(&x, gb->data + d, 8);
+		*v = le64toh(x);
+		return 0;
+	}
+	return view_u64(t, addr, v);
 }
 
 static int emit(struct gt_trace *t, const struct gt_event *ev, char *err, size_t errlen)
@@ -487,6 +507,7 @@ int gt_trace_on_frame(struct gt_trace *t, const struct rsp_tframe *f, char *err,
 	size_t boff = 0;
 	bool have_seq = false, have_gp = false, have_ns = false;
 	uint64_t seq = 0, gp = 0, newsize = 0;
+	struct block gb = { 0, NULL, 0 };   /* gp's fields, once seen */
 	int r;
 
 	if (f->tpnum != GT_TRACEPOINT)
@@ -540,6 +561,8 @@ have_block:
 				t->capblocks = ncap;
 			}
 			t->blocks[t->nblocks++] = (struct block){ blk.addr, blk.data, blk.len };
+			if (gb.data == NULL && have_gp && blk.addr == gp + t->prog.span_lo)
+				gb = t->blocks[t->nblocks - 1];
 		}
 	}
 	if (r < 0 || !have_seq || !have_gp || !have_ns) {
@@ -558,14 +581,14 @@ have_block:
 	}
 
 	uint64_t lo, hi, goid, spc, ssp, sbp, m, tid = 0;
-	if (view_u64(t, gp + L->g_stack_lo, &lo) < 0 || view_u64(t, gp + L->g_stack_hi, &hi) < 0 ||
-	    view_u64(t, gp + L->g_goid, &goid) < 0 || view_u64(t, gp + L->g_sched_pc, &spc) < 0 ||
-	    view_u64(t, gp + L->g_sched_sp, &ssp) < 0 || view_u64(t, gp + L->g_sched_bp, &sbp) < 0 ||
+	if (gp_field(t, &gb, gp + L->g_stack_lo, &lo) < 0 || gp_field(t, &gb, gp + L->g_stack_hi, &hi) < 0 ||
+	    gp_field(t, &gb, gp + L->g_goid, &goid) < 0 || gp_field(t, &gb, gp + L->g_sched_pc, &spc) < 0 ||
+	    gp_field(t, &gb, gp + L->g_sched_sp, &ssp) < 0 || gp_field(t, &gb, gp + L->g_sched_bp, &sbp) < 0 ||
 	    hi <= lo) {
 		t->stats.errors++;
 		return 0;
 	}
-	if (view_u64(t, gp + L->g_m, &m) == 0 && m != 0)
+	if (gp_field(t, &gb, gp + L->g_m, &m) == 0 && m != 0)
 		(void)view_u64(t, m + L->m_procid, &tid);
 
 	uint64_t old = hi - lo;
