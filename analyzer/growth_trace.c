@@ -438,25 +438,32 @@ static long view_search(struct gt_trace *t, uint64_t addr, uint8_t *dst, size_t 
 	return done > 0 ? (long)done : -1;
 }
 
+/* The 8 bytes at a when blocks[h] serves a and holds them all, else NULL. */
+static inline const uint8_t *view_word(const struct gt_trace *t, size_t h, uint64_t a)
+{
+	if (h >= t->nblocks || !serves(t, h, a))
+		return NULL;
+	const struct block *bl = &t->blocks[h];
+	uint64_t d = a - bl->addr;
+	return bl->len - d >= 8 ? bl->data + d : NULL;
+}
+
 /* The memory view over one frame's blocks: a gort_read_fn.  Reads only
  * what was collected; a read that runs across adjacent blocks is served
  * piece by piece.  The unwinder reads the frame-pointer chain's blocks in
  * address order, one word per block: the block after the previous read's
- * is tried first, then that block, before a search (kept out of line, so
- * that this path stays a leaf). */
+ * is tried first, then that block (one block serves an address), before
+ * a search. */
 static long view_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	struct gt_trace *t = ctx;
 	if (len == 8) {
-		size_t n = t->nblocks, h = t->hint + 1;
-		for (int k = 0; k < 2; k++, h--) {
-			if (h >= n || !serves(t, h, addr))
-				continue;
-			const struct block *bl = &t->blocks[h];
-			uint64_t d = addr - bl->addr;
-			if (bl->len - d < 8)
-				break;         /* runs past the block: piece by piece */
-			memcpy(buf, bl->data + d, 8);
+		size_t h = t->hint + 1;
+		const uint8_t *p = view_word(t, h, addr);
+		if (p == NULL)
+			p = view_word(t, --h, addr);
+		if (p != NULL) {
+			memcpy(buf, p, 8);
 			t->hint = h;
 			return 8;
 		}
@@ -467,7 +474,7 @@ static long view_read(void *ctx, uint64_t addr, void *buf, size_t len)
 static int view_u64(struct gt_trace *t, uint64_t addr, uint64_t *v)
 {
 	uint64_t x;
-	if (view_read(t, addr, &x, 8) != 8)
+	if (view_search(t, addr, (uint8_t *)&x, 8) != 8)   /* a word off the chain */
 		return -1;
 	*v = le64toh(x);
 	return 0;
@@ -571,6 +578,8 @@ have_block:
 	}
 	/* nearly sorted already (the chain climbs): insertion sort */
 	for (size_t i = 1; i < t->nblocks; i++) {
+		if (t->blocks[i - 1].addr <= t->blocks[i].addr)
+			continue;          /* in place already: the common case */
 		struct block b = t->blocks[i];
 		size_t j = i;
 		while (j > 0 && by_addr(&t->blocks[j - 1], &b) > 0) {
