@@ -102,7 +102,7 @@ struct gort_bin {
 	struct gort_cache_ent *cache;
 	struct gort_cfa_ent *cfa_cache;
 	struct gort_inline_ent *inline_cache;   /* allocated on first use */
-	struct gort_step_ent *step_cache;       /* allocated on first use */
+	struct gort_step_ent *step_cache;       /* gort_unwind's rule-walk steps */
 	Dwarf_CFI *cfi;          /* .debug_frame (else .eh_frame), NULL if none */
 	Dwarf_Addr cfibias;
 	bool cfi_looked;

@@ -281,8 +281,9 @@ static const struct gort_cfa_ent *cfa_rule(struct gort_bin *b, uint64_t pc, bool
 /* The step of the rule walk at pc: its frame and its rule, computed once
  * per (pc, first, pcln) and kept in b->step_cache; a frame then costs one
  * lookup instead of a symbolization, a rule lookup and a goexit test (the
- * same answers: each is a pure function of pc and those flags).  Without
- * the cache (out of memory) the step is computed into *tmp. */
+ * same answers: each is a pure function of pc and those flags).  A pc whose
+ * top bits the key would drop (no user-space pc has them) is computed into
+ * *tmp, uncached. */
 static const struct gort_step_ent *step_of(struct gort_bin *b, uint64_t pc, bool first, bool pcln,
 					   struct gort_step_ent *tmp)
 {
@@ -290,11 +291,9 @@ static const struct gort_step_ent *step_of(struct gort_bin *b, uint64_t pc, bool
 	struct gort_step_ent *e = tmp;
 	const struct gort_cfa_ent *r;
 
-	if (!b->step_cache)
-		b->step_cache = calloc(GORT_CACHE_SLOTS, sizeof *b->step_cache);
-	/* key 0 marks an empty slot; a pc whose top bits the key drops is
-	 * never cached (no user-space pc has them) */
-	if (b->step_cache && key != 0 && key >> 2 == pc) {
+	/* key 0 (pc 0, a return address by CFI) would look like an empty
+	 * slot: the walks never step to pc 0, but keep it uncached */
+	if (key != 0 && pc >> 62 == 0) {
 		e = &b->step_cache[(size_t)((key * 0x9e3779b97f4a7c15ULL) >> 52) &
 				   (GORT_CACHE_SLOTS - 1)];
 		if (e->key == key)
@@ -311,30 +310,38 @@ static const struct gort_step_ent *step_of(struct gort_bin *b, uint64_t pc, bool
 }
 
 /* Walk with frame rules from CFI (pcln false) or pclntab's SP deltas:
- * add_frame's frames and stops, one cached step per frame. */
+ * add_frame's frames and stops, one cached step per frame (the walk's
+ * fields in locals: the stores into out would make the compiler reload
+ * them every frame). */
 static void unwind_rules(struct walk *w, uint64_t pc, uint64_t sp, bool pcln)
 {
+	struct gort_bin *b = w->b;
+	struct gort_frame *out = w->out;
+	uint64_t *sps = w->sps;
+	int n = w->n, max = w->max;
+
 	for (;;) {
 		struct gort_step_ent tmp;
-		const struct gort_step_ent *s = step_of(w->b, pc, w->n == 0, pcln, &tmp);
+		const struct gort_step_ent *s = step_of(b, pc, n == 0, pcln, &tmp);
 		uint64_t cfa, ra;
 
-		w->out[w->n] = s->fr;
-		if (w->sps)
-			w->sps[w->n] = sp;
-		w->n++;
+		out[n] = s->fr;
+		if (sps)
+			sps[n] = sp;
+		n++;
 		if (s->goexit) {
 			w->at_goexit = true;
-			return;
+			break;
 		}
-		if (w->n >= w->max || !s->ok)
-			return;
+		if (n >= max || !s->ok)
+			break;
 		cfa = sp + (uint64_t)(int64_t)s->cfa_off;
-		if (!read_word(w->b, cfa + (uint64_t)(int64_t)s->ra_off, &ra) || ra == 0)
-			return;
+		if (!read_word(b, cfa + (uint64_t)(int64_t)s->ra_off, &ra) || ra == 0)
+			break;
 		pc = ra;
 		sp = cfa;
 	}
+	w->n = n;
 }
 
 static void unwind_fp(struct walk *w, uint64_t pc, uint64_t sp, uint64_t bp)
