@@ -519,59 +519,70 @@ int gt_trace_on_frame(struct gt_trace *t, const struct rsp_tframe *f, char *err,
 
 	if (f->tpnum != GT_TRACEPOINT)
 		return 0;    /* not ours */
-	t->nblocks = 0;
 	t->hint = 0;
+	/* the frame's blocks, gathered in locals (t->blocks stays valid:
+	 * only this loop grows it) */
+	struct block *bls = t->blocks;
+	size_t nb = 0, cap = t->capblocks;
+	const uint8_t *data = f->data;
+	size_t data_len = f->data_len;
 	for (;;) {
 		/* 'M' blocks (all but three) decoded here, as
 		 * rsp_tframe_block_next does; anything else through it */
-		const uint8_t *p = f->data + boff;
-		size_t left = f->data_len - boff;
-		if (boff < f->data_len && p[0] == 'M' && left >= RSP_TFRAME_MEM_HDR) {
-			uint16_t n16;
-			memcpy(&n16, p + 9, 2);
-			size_t n = le16toh(n16);
-			if (left - RSP_TFRAME_MEM_HDR >= n) {
-				uint64_t a;
-				memcpy(&a, p + 1, 8);
-				blk.kind = 'M';
-				blk.addr = le64toh(a);
-				blk.data = p + RSP_TFRAME_MEM_HDR;
-				blk.len = n;
-				boff += RSP_TFRAME_MEM_HDR + n;
-				r = 1;
-				goto have_block;
-			}
-		}
-		if ((r = rsp_tframe_block_next(f, &boff, &blk)) != 1)
-			break;
-have_block:
-		if (blk.kind == 'V') {
-			if (blk.num == GT_TSV_COUNT) {
-				seq = (uint64_t)blk.value;
-				have_seq = true;
-			} else if (blk.num == GT_TSV_GP) {
-				gp = (uint64_t)blk.value;
-				have_gp = true;
-			} else if (blk.num == GT_TSV_NEWSIZE) {
-				newsize = (uint64_t)blk.value;
-				have_ns = true;
-			}
-		} else if (blk.kind == 'M' && blk.len > 0) {
-			if (t->nblocks == t->capblocks) {
-				size_t ncap = t->capblocks ? 2 * t->capblocks : 128;
-				struct block *nb = realloc(t->blocks, ncap * sizeof *nb);
-				if (nb == NULL) {
-					t->stats.errors++;
-					return 0;
+		uint64_t baddr;
+		const uint8_t *bdata;
+		size_t blen;
+		const uint8_t *p = data + boff;
+		size_t left = data_len - boff;
+		uint16_t n16;
+		if (boff < data_len && p[0] == 'M' && left >= RSP_TFRAME_MEM_HDR &&
+		    (memcpy(&n16, p + 9, 2), left - RSP_TFRAME_MEM_HDR >= le16toh(n16))) {
+			uint64_t a;
+			memcpy(&a, p + 1, 8);
+			baddr = le64toh(a);
+			bdata = p + RSP_TFRAME_MEM_HDR;
+			blen = le16toh(n16);
+			boff += RSP_TFRAME_MEM_HDR + blen;
+		} else {
+			if ((r = rsp_tframe_block_next(f, &boff, &blk)) != 1)
+				break;
+			if (blk.kind == 'V') {
+				if (blk.num == GT_TSV_COUNT) {
+					seq = (uint64_t)blk.value;
+					have_seq = true;
+				} else if (blk.num == GT_TSV_GP) {
+					gp = (uint64_t)blk.value;
+					have_gp = true;
+				} else if (blk.num == GT_TSV_NEWSIZE) {
+					newsize = (uint64_t)blk.value;
+					have_ns = true;
 				}
-				t->blocks = nb;
-				t->capblocks = ncap;
+				continue;
 			}
-			t->blocks[t->nblocks++] = (struct block){ blk.addr, blk.data, blk.len };
-			if (gb.data == NULL && have_gp && blk.addr == gp + t->prog.span_lo)
-				gb = t->blocks[t->nblocks - 1];
+			if (blk.kind != 'M')
+				continue;
+			baddr = blk.addr;
+			bdata = blk.data;
+			blen = blk.len;
 		}
+		if (blen == 0)
+			continue;
+		if (nb == cap) {
+			size_t ncap = cap ? 2 * cap : 128;
+			struct block *nbl = realloc(bls, ncap * sizeof *nbl);
+			if (nbl == NULL) {
+				t->nblocks = 0;
+				t->stats.errors++;
+				return 0;
+			}
+			t->blocks = bls = nbl;
+			t->capblocks = cap = ncap;
+		}
+		bls[nb++] = (struct block){ baddr, bdata, blen };
+		if (gb.data == NULL && have_gp && baddr == gp + t->prog.span_lo)
+			gb = bls[nb - 1];
 	}
+	t->nblocks = nb;
 	if (r < 0 || !have_seq || !have_gp || !have_ns) {
 		t->stats.errors++;
 		return 0;
