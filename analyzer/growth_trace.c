@@ -482,7 +482,8 @@ static int view_u64(struct gt_trace *t, uint64_t addr, uint64_t *v)
 
 /* A field of gp: from the block the action traced gp's fields in (gb, when
  * the frame has it), else through the view.  The same bytes: no other
- * collected block overlaps a runtime.g (the stack and m are elsewhere). */
+ * collected block overlaps a runtime.g (the stack and m are elsewhere).
+ * m.procid is read the same way from the block traced after gp's. */
 static int gp_field(struct gt_trace *t, const struct block *gb, uint64_t addr, uint64_t *v)
 {
 	uint64_t d = addr - gb->addr;
@@ -515,6 +516,7 @@ int gt_trace_on_frame(struct gt_trace *t, const struct rsp_tframe *f, char *err,
 	bool have_seq = false, have_gp = false, have_ns = false;
 	uint64_t seq = 0, gp = 0, newsize = 0;
 	struct block gb = { 0, NULL, 0 };   /* gp's fields, once seen */
+	struct block mb = { 0, NULL, 0 };   /* the block after gb: m.procid, if gp.m != 0 */
 	int r;
 
 	if (f->tpnum != GT_TRACEPOINT)
@@ -579,8 +581,12 @@ int gt_trace_on_frame(struct gt_trace *t, const struct rsp_tframe *f, char *err,
 			t->capblocks = cap = ncap;
 		}
 		bls[nb++] = (struct block){ baddr, bdata, blen };
-		if (gb.data == NULL && have_gp && baddr == gp + t->prog.span_lo)
-			gb = bls[nb - 1];
+		if (gb.data == NULL) {
+			if (have_gp && baddr == gp + t->prog.span_lo)
+				gb = bls[nb - 1];
+		} else if (mb.data == NULL) {
+			mb = bls[nb - 1];
+		}
 	}
 	t->nblocks = nb;
 	if (r < 0 || !have_seq || !have_gp || !have_ns) {
@@ -609,7 +615,7 @@ int gt_trace_on_frame(struct gt_trace *t, const struct rsp_tframe *f, char *err,
 		return 0;
 	}
 	if (gp_field(t, &gb, gp + L->g_m, &m) == 0 && m != 0)
-		(void)view_u64(t, m + L->m_procid, &tid);
+		(void)gp_field(t, &mb, m + L->m_procid, &tid);   /* (mb, else the view) */
 
 	uint64_t old = hi - lo;
 	if (seq > t->stats.growths)
