@@ -168,7 +168,8 @@ struct gort_bin *gort_open(const char *path, uint64_t load_bias, char *err, size
 	b = calloc(1, sizeof *b);
 	if (!b || !realpath(path, abspath) || !(b->path = strdup(abspath)) ||
 	    !(b->cache = calloc(GORT_CACHE_SLOTS, sizeof *b->cache)) ||
-	    !(b->cfa_cache = calloc(GORT_CACHE_SLOTS, sizeof *b->cfa_cache))) {
+	    !(b->cfa_cache = calloc(GORT_CACHE_SLOTS, sizeof *b->cfa_cache)) ||
+	    !(b->step_cache = calloc(GORT_CACHE_SLOTS, sizeof *b->step_cache))) {
 		gort_err(err, errlen, "%s: %s", path, strerror(errno ? errno : ENOMEM));
 		close(fd);
 		gort_close(b);
@@ -229,6 +230,7 @@ void gort_close(struct gort_bin *b)
 	free(b->sp_cache);
 	free(b->cfa_cache);
 	free(b->inline_cache);
+	free(b->step_cache);
 	free(b->cache);
 	free(b->path);
 	free(b);

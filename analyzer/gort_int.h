@@ -30,6 +30,18 @@ struct gort_cfa_ent {
 	bool ok;
 };
 
+/* One step of the rule walk (gort_unwind.c unwind_rules), cached by pc:
+ * the frame as add_frame symbolizes it and the rule that finds its caller.
+ * Frame 0 is symbolized and ruled differently from a return address, and
+ * pclntab rules differ from CFI rules, so both are in the key. */
+struct gort_step_ent {
+	uint64_t key;            /* pc << 2 | first << 1 | pcln; 0 = empty */
+	struct gort_frame fr;
+	int32_t cfa_off, ra_off;
+	bool ok;                 /* the rule is usable */
+	bool goexit;             /* pc is in runtime.goexit: the walk ends here */
+};
+
 /* Inline chains by pc (gort_symbolize_inline); fewer slots: each holds
  * several frames. */
 #define GORT_INLINE_SLOTS 1024
@@ -90,6 +102,7 @@ struct gort_bin {
 	struct gort_cache_ent *cache;
 	struct gort_cfa_ent *cfa_cache;
 	struct gort_inline_ent *inline_cache;   /* allocated on first use */
+	struct gort_step_ent *step_cache;       /* gort_unwind's rule-walk steps */
 	Dwarf_CFI *cfi;          /* .debug_frame (else .eh_frame), NULL if none */
 	Dwarf_Addr cfibias;
 	bool cfi_looked;

@@ -103,16 +103,23 @@ static bool in_goexit(const struct gort_bin *b, uint64_t pc)
 	return b->goexit.found && pc >= b->goexit.addr && pc < b->goexit.addr + b->goexit.size;
 }
 
+/* Symbolize the frame at pc as the walks report it: frame 0 (first) as Go's
+ * traceback does, at pc unless pc is a function entry, the others as
+ * return addresses. */
+static void symbolize_frame(struct gort_bin *b, uint64_t pc, bool first, struct gort_frame *f)
+{
+	bool is_ret = true;
+
+	if (first && gort_symbolize(b, pc, false, f) == 0 && f->off == 0)
+		is_ret = false;             /* frame 0 at a function entry */
+	if (gort_symbolize(b, pc, is_ret, f) != 0)
+		f->pc = pc;
+}
+
 /* Append one frame; returns false when the walk must stop. */
 static bool add_frame(struct walk *w, uint64_t pc, uint64_t sp)
 {
-	struct gort_frame *f = &w->out[w->n];
-	bool is_ret = true;
-
-	if (w->n == 0 && gort_symbolize(w->b, pc, false, f) == 0 && f->off == 0)
-		is_ret = false;             /* frame 0 at a function entry */
-	if (gort_symbolize(w->b, pc, is_ret, f) != 0)
-		f->pc = pc;
+	symbolize_frame(w->b, pc, w->n == 0, &w->out[w->n]);
 	if (w->sps)
 		w->sps[w->n] = sp;
 	w->n++;
@@ -271,22 +278,70 @@ static const struct gort_cfa_ent *cfa_rule(struct gort_bin *b, uint64_t pc, bool
 	return e;
 }
 
-/* Walk with frame rules from CFI (pcln false) or pclntab's SP deltas. */
+/* The step of the rule walk at pc: its frame and its rule, computed once
+ * per (pc, first, pcln) and kept in b->step_cache; a frame then costs one
+ * lookup instead of a symbolization, a rule lookup and a goexit test (the
+ * same answers: each is a pure function of pc and those flags).  A pc whose
+ * top bits the key would drop (no user-space pc has them) is computed into
+ * *tmp, uncached. */
+static const struct gort_step_ent *step_of(struct gort_bin *b, uint64_t pc, bool first, bool pcln,
+					   struct gort_step_ent *tmp)
+{
+	uint64_t key = pc << 2 | (first ? 2u : 0u) | (pcln ? 1u : 0u);
+	struct gort_step_ent *e = tmp;
+	const struct gort_cfa_ent *r;
+
+	/* key 0 (pc 0, a return address by CFI) would look like an empty
+	 * slot: the walks never step to pc 0, but keep it uncached */
+	if (key != 0 && pc >> 62 == 0) {
+		e = &b->step_cache[(size_t)((key * 0x9e3779b97f4a7c15ULL) >> 52) &
+				   (GORT_CACHE_SLOTS - 1)];
+		if (e->key == key)
+			return e;
+	}
+	r = pcln ? gort_pcln_rule(b, pc, !first) : cfa_rule(b, pc, !first);
+	e->cfa_off = r->cfa_off;
+	e->ra_off = r->ra_off;
+	e->ok = r->ok;
+	symbolize_frame(b, pc, first, &e->fr);
+	e->goexit = in_goexit(b, pc);
+	e->key = e == tmp ? 0 : key;
+	return e;
+}
+
+/* Walk with frame rules from CFI (pcln false) or pclntab's SP deltas:
+ * add_frame's frames and stops, one cached step per frame (the walk's
+ * fields in locals: the stores into out would make the compiler reload
+ * them every frame). */
 static void unwind_rules(struct walk *w, uint64_t pc, uint64_t sp, bool pcln)
 {
+	struct gort_bin *b = w->b;
+	struct gort_frame *out = w->out;
+	uint64_t *sps = w->sps;
+	int n = w->n, max = w->max;
+
 	for (;;) {
-		const struct gort_cfa_ent *r = pcln ? gort_pcln_rule(w->b, pc, w->n > 0)
-						    : cfa_rule(w->b, pc, w->n > 0);
+		struct gort_step_ent tmp;
+		const struct gort_step_ent *s = step_of(b, pc, n == 0, pcln, &tmp);
 		uint64_t cfa, ra;
 
-		if (!add_frame(w, pc, sp) || !r->ok)
-			return;
-		cfa = sp + (uint64_t)(int64_t)r->cfa_off;
-		if (!read_word(w->b, cfa + (uint64_t)(int64_t)r->ra_off, &ra) || ra == 0)
-			return;
+		out[n] = s->fr;
+		if (sps)
+			sps[n] = sp;
+		n++;
+		if (s->goexit) {
+			w->at_goexit = true;
+			break;
+		}
+		if (n >= max || !s->ok)
+			break;
+		cfa = sp + (uint64_t)(int64_t)s->cfa_off;
+		if (!read_word(b, cfa + (uint64_t)(int64_t)s->ra_off, &ra) || ra == 0)
+			break;
 		pc = ra;
 		sp = cfa;
 	}
+	w->n = n;
 }
 
 static void unwind_fp(struct walk *w, uint64_t pc, uint64_t sp, uint64_t bp)

@@ -402,28 +402,10 @@ static inline bool serves(const struct gt_trace *t, size_t i, uint64_t a)
 	       (i + 1 == t->nblocks || t->blocks[i + 1].addr > a);
 }
 
-/* The memory view over one frame's blocks: a gort_read_fn.  Reads only
- * what was collected; a read that runs across adjacent blocks is served
- * piece by piece.  The unwinder reads the frames in address order, so the
- * block of the previous read or the next one is tried before a search. */
-static long view_read(void *ctx, uint64_t addr, void *buf, size_t len)
+/* view_read's general path: any length, a search per piece. */
+static long view_search(struct gt_trace *t, uint64_t addr, uint8_t *dst, size_t len)
 {
-	struct gt_trace *t = ctx;
-	uint8_t *dst = buf;
 	size_t done = 0;
-	size_t h = t->hint;
-	if (len == 8 && h < t->nblocks) {
-		/* the common case: one word inside the hinted block or the next */
-		if (!serves(t, h, addr) && !(++h < t->nblocks && serves(t, h, addr)))
-			goto search;
-		const struct block *bl = &t->blocks[h];
-		if (bl->len - (size_t)(addr - bl->addr) >= 8) {
-			memcpy(dst, bl->data + (addr - bl->addr), 8);
-			t->hint = h;
-			return 8;
-		}
-	}
-search:
 	while (done < len) {
 		uint64_t a = addr + done;
 		/* last block starting at or below a */
@@ -456,16 +438,62 @@ search:
 	return done > 0 ? (long)done : -1;
 }
 
+/* The 8 bytes at a when blocks[h] serves a and holds them all, else NULL. */
+static inline const uint8_t *view_word(const struct gt_trace *t, size_t h, uint64_t a)
+{
+	if (h >= t->nblocks || !serves(t, h, a))
+		return NULL;
+	const struct block *bl = &t->blocks[h];
+	uint64_t d = a - bl->addr;
+	return bl->len - d >= 8 ? bl->data + d : NULL;
+}
+
+/* The memory view over one frame's blocks: a gort_read_fn.  Reads only
+ * what was collected; a read that runs across adjacent blocks is served
+ * piece by piece.  The unwinder reads the frame-pointer chain's blocks in
+ * address order, one word per block: the block after the previous read's
+ * is tried first, then that block (one block serves an address), before
+ * a search. */
+static long view_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct gt_trace *t = ctx;
+	if (len == 8) {
+		size_t h = t->hint + 1;
+		const uint8_t *p = view_word(t, h, addr);
+		if (p == NULL)
+			p = view_word(t, --h, addr);
+		if (p != NULL) {
+			memcpy(buf, p, 8);
+			t->hint = h;
+			return 8;
+		}
+	}
+	return view_search(t, addr, buf, len);
+}
+
 static int view_u64(struct gt_trace *t, uint64_t addr, uint64_t *v)
 {
-	uint8_t b[8];
-	if (view_read(t, addr, b, 8) != 8)
+	uint64_t x;
+	if (view_search(t, addr, (uint8_t *)&x, 8) != 8)   /* a word off the chain */
 		return -1;
-	uint64_t x = 0;
-	for (int i = 7; i >= 0; i--)
-		x = x << 8 | b[i];
-	*v = x;
+	*v = le64toh(x);
 	return 0;
+}
+
+/* A field of gp: from the block the action traced gp's fields in (gb, when
+ * the frame has it), else through the view.  The same bytes: no other
+ * collected block overlaps a runtime.g (the stack and m are elsewhere).
+ * m.procid is read the same way from the block traced after gp's. */
+static int gp_field(struct gt_trace *t, const struct block *gb, uint64_t addr, uint64_t *v)
+{
+	uint64_t d = addr - gb->addr;
+	if (gb->len >= 8 && d <= gb->len - 8) {
+		uint64_t x;
+		memcpy(&x, gb->data + d, 8);
+		*v = le64toh(x);
+		return 0;
+	}
+	return view_u64(t, addr, v);
 }
 
 static int emit(struct gt_trace *t, const struct gt_event *ev, char *err, size_t errlen)
@@ -487,67 +515,88 @@ int gt_trace_on_frame(struct gt_trace *t, const struct rsp_tframe *f, char *err,
 	size_t boff = 0;
 	bool have_seq = false, have_gp = false, have_ns = false;
 	uint64_t seq = 0, gp = 0, newsize = 0;
+	struct block gb = { 0, NULL, 0 };   /* gp's fields, once seen */
+	struct block mb = { 0, NULL, 0 };   /* the block after gb: m.procid, if gp.m != 0 */
 	int r;
 
 	if (f->tpnum != GT_TRACEPOINT)
 		return 0;    /* not ours */
-	t->nblocks = 0;
 	t->hint = 0;
+	/* the frame's blocks, gathered in locals (t->blocks stays valid:
+	 * only this loop grows it) */
+	struct block *bls = t->blocks;
+	size_t nb = 0, cap = t->capblocks;
+	const uint8_t *data = f->data;
+	size_t data_len = f->data_len;
 	for (;;) {
 		/* 'M' blocks (all but three) decoded here, as
 		 * rsp_tframe_block_next does; anything else through it */
-		const uint8_t *p = f->data + boff;
-		size_t left = f->data_len - boff;
-		if (boff < f->data_len && p[0] == 'M' && left >= RSP_TFRAME_MEM_HDR) {
-			uint16_t n16;
-			memcpy(&n16, p + 9, 2);
-			size_t n = le16toh(n16);
-			if (left - RSP_TFRAME_MEM_HDR >= n) {
-				uint64_t a;
-				memcpy(&a, p + 1, 8);
-				blk.kind = 'M';
-				blk.addr = le64toh(a);
-				blk.data = p + RSP_TFRAME_MEM_HDR;
-				blk.len = n;
-				boff += RSP_TFRAME_MEM_HDR + n;
-				r = 1;
-				goto have_block;
-			}
-		}
-		if ((r = rsp_tframe_block_next(f, &boff, &blk)) != 1)
-			break;
-have_block:
-		if (blk.kind == 'V') {
-			if (blk.num == GT_TSV_COUNT) {
-				seq = (uint64_t)blk.value;
-				have_seq = true;
-			} else if (blk.num == GT_TSV_GP) {
-				gp = (uint64_t)blk.value;
-				have_gp = true;
-			} else if (blk.num == GT_TSV_NEWSIZE) {
-				newsize = (uint64_t)blk.value;
-				have_ns = true;
-			}
-		} else if (blk.kind == 'M' && blk.len > 0) {
-			if (t->nblocks == t->capblocks) {
-				size_t ncap = t->capblocks ? 2 * t->capblocks : 128;
-				struct block *nb = realloc(t->blocks, ncap * sizeof *nb);
-				if (nb == NULL) {
-					t->stats.errors++;
-					return 0;
+		uint64_t baddr;
+		const uint8_t *bdata;
+		size_t blen;
+		const uint8_t *p = data + boff;
+		size_t left = data_len - boff;
+		uint16_t n16;
+		if (boff < data_len && p[0] == 'M' && left >= RSP_TFRAME_MEM_HDR &&
+		    (memcpy(&n16, p + 9, 2), left - RSP_TFRAME_MEM_HDR >= le16toh(n16))) {
+			uint64_t a;
+			memcpy(&a, p + 1, 8);
+			baddr = le64toh(a);
+			bdata = p + RSP_TFRAME_MEM_HDR;
+			blen = le16toh(n16);
+			boff += RSP_TFRAME_MEM_HDR + blen;
+		} else {
+			if ((r = rsp_tframe_block_next(f, &boff, &blk)) != 1)
+				break;
+			if (blk.kind == 'V') {
+				if (blk.num == GT_TSV_COUNT) {
+					seq = (uint64_t)blk.value;
+					have_seq = true;
+				} else if (blk.num == GT_TSV_GP) {
+					gp = (uint64_t)blk.value;
+					have_gp = true;
+				} else if (blk.num == GT_TSV_NEWSIZE) {
+					newsize = (uint64_t)blk.value;
+					have_ns = true;
 				}
-				t->blocks = nb;
-				t->capblocks = ncap;
+				continue;
 			}
-			t->blocks[t->nblocks++] = (struct block){ blk.addr, blk.data, blk.len };
+			if (blk.kind != 'M')
+				continue;
+			baddr = blk.addr;
+			bdata = blk.data;
+			blen = blk.len;
+		}
+		if (blen == 0)
+			continue;
+		if (nb == cap) {
+			size_t ncap = cap ? 2 * cap : 128;
+			struct block *nbl = realloc(bls, ncap * sizeof *nbl);
+			if (nbl == NULL) {
+				t->nblocks = 0;
+				t->stats.errors++;
+				return 0;
+			}
+			t->blocks = bls = nbl;
+			t->capblocks = cap = ncap;
+		}
+		bls[nb++] = (struct block){ baddr, bdata, blen };
+		if (gb.data == NULL) {
+			if (have_gp && baddr == gp + t->prog.span_lo)
+				gb = bls[nb - 1];
+		} else if (mb.data == NULL) {
+			mb = bls[nb - 1];
 		}
 	}
+	t->nblocks = nb;
 	if (r < 0 || !have_seq || !have_gp || !have_ns) {
 		t->stats.errors++;
 		return 0;
 	}
 	/* nearly sorted already (the chain climbs): insertion sort */
 	for (size_t i = 1; i < t->nblocks; i++) {
+		if (t->blocks[i - 1].addr <= t->blocks[i].addr)
+			continue;          /* in place already: the common case */
 		struct block b = t->blocks[i];
 		size_t j = i;
 		while (j > 0 && by_addr(&t->blocks[j - 1], &b) > 0) {
@@ -558,15 +607,15 @@ have_block:
 	}
 
 	uint64_t lo, hi, goid, spc, ssp, sbp, m, tid = 0;
-	if (view_u64(t, gp + L->g_stack_lo, &lo) < 0 || view_u64(t, gp + L->g_stack_hi, &hi) < 0 ||
-	    view_u64(t, gp + L->g_goid, &goid) < 0 || view_u64(t, gp + L->g_sched_pc, &spc) < 0 ||
-	    view_u64(t, gp + L->g_sched_sp, &ssp) < 0 || view_u64(t, gp + L->g_sched_bp, &sbp) < 0 ||
+	if (gp_field(t, &gb, gp + L->g_stack_lo, &lo) < 0 || gp_field(t, &gb, gp + L->g_stack_hi, &hi) < 0 ||
+	    gp_field(t, &gb, gp + L->g_goid, &goid) < 0 || gp_field(t, &gb, gp + L->g_sched_pc, &spc) < 0 ||
+	    gp_field(t, &gb, gp + L->g_sched_sp, &ssp) < 0 || gp_field(t, &gb, gp + L->g_sched_bp, &sbp) < 0 ||
 	    hi <= lo) {
 		t->stats.errors++;
 		return 0;
 	}
-	if (view_u64(t, gp + L->g_m, &m) == 0 && m != 0)
-		(void)view_u64(t, m + L->m_procid, &tid);
+	if (gp_field(t, &gb, gp + L->g_m, &m) == 0 && m != 0)
+		(void)gp_field(t, &mb, m + L->m_procid, &tid);   /* (mb, else the view) */
 
 	uint64_t old = hi - lo;
 	if (seq > t->stats.growths)
