@@ -224,33 +224,14 @@ static int unhex(uint8_t *dst, const uint8_t *src, size_t n)
 }
 
 /* The index of the first '#', '$', '}' or '*' in s[0..n) (n if none), and
- * *sum plus the bytes before it, mod 256: rsp_find_special and rsp_sum_bytes
- * (rsp_scan.h) in one pass over the data instead of two.  16 bytes a step
- * with SSE2; scan_sum below picks AVX2 (32) when the CPU has it. */
+ * *sum plus the bytes before it, mod 256, in one pass over the data
+ * (rsp_scan.h rsp_plain_run, 16 bytes a step with SSE2); scan_sum below
+ * picks AVX2 (32) when the CPU has it. */
 static size_t scan_sum_sse2(const uint8_t *s, size_t n, unsigned *sum)
 {
-	size_t i = 0;
-	uint64_t total = *sum;
-#if defined(__SSE2__)
-	const __m128i h = _mm_set1_epi8('#'), d = _mm_set1_epi8('$');
-	const __m128i e = _mm_set1_epi8('}'), r = _mm_set1_epi8('*');
-	const __m128i zero = _mm_setzero_si128();
-	__m128i acc = zero;
-	for (; n - i >= 16; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, h), _mm_cmpeq_epi8(v, d)),
-					 _mm_or_si128(_mm_cmpeq_epi8(v, e), _mm_cmpeq_epi8(v, r)));
-		if (_mm_movemask_epi8(m) != 0)
-			break;   /* the byte loop finds it and sums what precedes it */
-		acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
-	}
-	uint64_t lanes[2];
-	_mm_storeu_si128((__m128i *)(void *)lanes, acc);
-	total += lanes[0] + lanes[1];
-#endif
-	for (; i < n && !rsp_is_special(s[i]); i++)
-		total += s[i];
-	*sum = (unsigned)(total & 0xff);
+	uint8_t b = (uint8_t)*sum;
+	size_t i = rsp_plain_run(NULL, s, n, &b);
+	*sum = b;
 	return i;
 }
 

@@ -67,13 +67,14 @@ static inline uint8_t rsp_sum_bytes(const uint8_t *s, size_t n)
 	return (uint8_t)total;
 }
 
-/* Copy the plain bytes at the start of s[0..n) to dst, up to the first '#',
- * '$', '}' or '*'; add them into *sum (mod 256).  Returns how many were
- * copied (n when none is special).  One pass that loads each byte once for
- * the test, the copy and the checksum: a hex reply (the trace stream's
+/* The plain run at the start of s[0..n): its length (up to the first '#',
+ * '$', '}' or '*'; n when none is special), added into *sum (mod 256), and,
+ * when dst is not NULL, copied to dst.  One pass that loads each byte once
+ * for the test, the copy and the checksum: a hex reply (the trace stream's
  * 64 KiB qTBuffer answers) is framed at the cost of a memcpy instead of
- * three passes (scan, copy, sum).  dst must not overlap s. */
-static inline size_t rsp_copy_plain(uint8_t *dst, const uint8_t *s, size_t n, uint8_t *sum)
+ * three passes (scan, copy, sum), and the client's receive path finds a
+ * packet's end and sums it in one pass.  dst must not overlap s. */
+static inline size_t rsp_plain_run(uint8_t *dst, const uint8_t *s, size_t n, uint8_t *sum)
 {
 	size_t i = 0;
 	uint64_t total = *sum;
@@ -87,7 +88,7 @@ static inline size_t rsp_copy_plain(uint8_t *dst, const uint8_t *s, size_t n, ui
 		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, h), _mm_cmpeq_epi8(v, d)),
 					 _mm_or_si128(_mm_cmpeq_epi8(v, e), _mm_cmpeq_epi8(v, r)));
 		if (_mm_movemask_epi8(m)) break;   /* the scalar loop stops at it */
-		_mm_storeu_si128((__m128i *)(void *)(dst + i), v);
+		if (dst) _mm_storeu_si128((__m128i *)(void *)(dst + i), v);
 		acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
 	}
 	uint64_t lanes[2];
@@ -95,11 +96,17 @@ static inline size_t rsp_copy_plain(uint8_t *dst, const uint8_t *s, size_t n, ui
 	total += lanes[0] + lanes[1];
 #endif
 	for (; i < n && !rsp_is_special(s[i]); i++) {
-		dst[i] = s[i];
+		if (dst) dst[i] = s[i];
 		total += s[i];
 	}
 	*sum = (uint8_t)total;
 	return i;
+}
+
+/* rsp_plain_run with a copy (the framer). */
+static inline size_t rsp_copy_plain(uint8_t *dst, const uint8_t *s, size_t n, uint8_t *sum)
+{
+	return rsp_plain_run(dst, s, n, sum);
 }
 
 #endif /* GOTAP_RSP_SCAN_H */
