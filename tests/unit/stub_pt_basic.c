@@ -23,23 +23,10 @@ static char outpath[] = "/tmp/gotap-pt-out.XXXXXX";
 /* Launch pt_prog with args; its stdout goes to outpath. */
 static struct tgt *launch(pid_t *pid, char *a1, char *a2, char *a3)
 {
-	struct tgt *t = ops->create();
-	if (!t) return NULL;
-	char *argv[] = { (char *)prog, a1, a2, a3, NULL };
-	struct tgt_launch_opts o = { .argv = argv, .disable_aslr = true };
-	fflush(stdout);
-	int save = dup(1);
-	int fd = open(outpath, O_WRONLY | O_TRUNC);
-	if (save < 0 || fd < 0 || dup2(fd, 1) < 0) return NULL;
-	int r = ops->launch(t, &o, pid);
-	dup2(save, 1);
-	close(save);
-	close(fd);
-	if (r < 0) {
-		printf("# launch: %s\n", strerror(-r));
-		ops->destroy(t);
-		return NULL;
-	}
+	char *args[] = { a1, a2, a3, NULL };
+	int r;
+	struct tgt *t = ptu_launch(prog, args, outpath, pid, &r);
+	if (!t) printf("# launch: %s\n", strerror(-r));
 	return t;
 }
 

@@ -21,23 +21,7 @@ static const char *prog;
 
 static struct tgt *launch_quiet(pid_t *pid, char *const *args)
 {
-	struct tgt *t = ops->create();
-	if (!t) return NULL;
-	char *argv[8] = { (char *)prog };
-	for (int i = 0; args[i] && i < 6; i++) argv[i + 1] = args[i];
-	struct tgt_launch_opts o = { .argv = argv, .disable_aslr = true };
-	fflush(stdout);
-	int save = dup(1), nul = open("/dev/null", O_WRONLY);
-	if (save < 0 || nul < 0 || dup2(nul, 1) < 0) return NULL;
-	int r = ops->launch(t, &o, pid);
-	dup2(save, 1);
-	close(save);
-	close(nul);
-	if (r < 0) {
-		ops->destroy(t);
-		return NULL;
-	}
-	return t;
+	return ptu_launch(prog, args, NULL, pid, NULL);
 }
 
 /* Run "threads NT N" with a breakpoint on pt_hit; count hits. */

@@ -125,4 +125,34 @@ static inline bool ptu_proc_exists(pid_t pid)
 	return access(path, F_OK) == 0;
 }
 
+/* Launch PROG with ARGS (NULL-terminated, at most 6) under the ptrace
+ * backend, the program's stdout sent to the file OUT (opened O_TRUNC;
+ * NULL: /dev/null): its output is not the test's to print.  NULL on
+ * failure (*err, if given, gets the launch's -errno). */
+static inline struct tgt *ptu_launch(const char *prog, char *const *args, const char *out,
+				     pid_t *pid, int *err)
+{
+	if (err) *err = -EIO;
+	struct tgt *t = pt_ops.create();
+	if (!t) return NULL;
+	char *argv[8] = { (char *)prog };
+	for (int i = 0; args && args[i] && i < 6; i++) argv[i + 1] = args[i];
+	struct tgt_launch_opts o = { .argv = argv, .disable_aslr = true };
+	fflush(stdout);
+	int save = dup(1), fd = open(out ? out : "/dev/null", O_WRONLY | (out ? O_TRUNC : 0));
+	int r = -EIO;
+	if (save >= 0 && fd >= 0 && dup2(fd, 1) >= 0) {
+		r = pt_ops.launch(t, &o, pid);
+		dup2(save, 1);
+	}
+	if (save >= 0) close(save);
+	if (fd >= 0) close(fd);
+	if (err) *err = r;
+	if (r < 0) {
+		pt_ops.destroy(t);
+		return NULL;
+	}
+	return t;
+}
+
 #endif

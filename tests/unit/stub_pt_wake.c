@@ -78,23 +78,8 @@ static bool take_byte(struct stub_wake *w)
 
 static struct tgt *launch(pid_t *pid, char *a1, char *a2, char *a3)
 {
-	struct tgt *t = ops->create();
-	if (!t) return NULL;
-	char *argv[] = { (char *)prog, a1, a2, a3, NULL };
-	struct tgt_launch_opts o = { .argv = argv, .disable_aslr = true };
-	/* its output is not ours to print */
-	fflush(stdout);
-	int save = dup(1), nul = open("/dev/null", O_WRONLY);
-	if (save < 0 || nul < 0 || dup2(nul, 1) < 0) return NULL;
-	int r = ops->launch(t, &o, pid);
-	dup2(save, 1);
-	close(save);
-	close(nul);
-	if (r < 0) {
-		ops->destroy(t);
-		return NULL;
-	}
-	return t;
+	char *args[] = { a1, a2, a3, NULL };
+	return ptu_launch(prog, args, NULL, pid, NULL);
 }
 
 /* ------------------------------------------------------------ scenarios */
