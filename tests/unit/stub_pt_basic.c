@@ -419,14 +419,8 @@ static int count_fds(void)
 int main(void)
 {
 	int fds0 = count_fds();
-	prog = ptu_target("pt_prog");
-	if (!prog) {
-		printf("FAIL: build pt_prog\n");
-		return 1;
-	}
-	static char progbuf[PATH_MAX];
-	if (!realpath(prog, progbuf)) return 1;
-	prog = progbuf;
+	prog = ptu_target_abs("pt_prog");
+	if (!prog) return 1;
 	int fd = mkstemp(outpath);
 	if (fd < 0) return 1;
 	close(fd);

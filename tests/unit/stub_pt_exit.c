@@ -154,14 +154,8 @@ static bool kill_round(int round)
 
 int main(void)
 {
-	prog = ptu_target("pt_exit");
-	if (!prog) {
-		printf("FAIL: build pt_exit\n");
-		return 1;
-	}
-	static char progbuf[PATH_MAX];
-	if (!realpath(prog, progbuf)) return 1;
-	prog = progbuf;
+	prog = ptu_target_abs("pt_exit");
+	if (!prog) return 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGALRM, on_alarm);
 	const char *e = getenv("PT_EXIT_ROUNDS");

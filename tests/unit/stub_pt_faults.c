@@ -182,14 +182,8 @@ static void test_churn(void)
 
 int main(void)
 {
-	prog = ptu_target("pt_prog");
-	if (!prog) {
-		printf("FAIL: build pt_prog\n");
-		return 1;
-	}
-	static char progbuf[PATH_MAX];
-	if (!realpath(prog, progbuf)) return 1;
-	prog = progbuf;
+	prog = ptu_target_abs("pt_prog");
+	if (!prog) return 1;
 	test_forks("fork");
 	test_forks("vfork");
 	test_exec();

@@ -319,14 +319,8 @@ static void test_per_thread(void)
 
 int main(void)
 {
-	prog = ptu_target("pt_prog");
-	if (!prog) {
-		printf("FAIL: build pt_prog\n");
-		return 1;
-	}
-	static char progbuf[PATH_MAX];
-	if (!realpath(prog, progbuf)) return 1;
-	prog = progbuf;
+	prog = ptu_target_abs("pt_prog");
+	if (!prog) return 1;
 	hit_loop(true, "threads all-stop");
 	hit_loop(false, "threads one-thread resume");
 	test_attach();

@@ -146,14 +146,8 @@ static bool round_one(int round, int cycles, struct stats *st)
 
 int main(void)
 {
-	prog = ptu_target("fault_prog");
-	if (!prog) {
-		printf("FAIL: build fault_prog\n");
-		return 1;
-	}
-	static char progbuf[PATH_MAX];
-	if (!realpath(prog, progbuf)) return 1;
-	prog = progbuf;
+	prog = ptu_target_abs("fault_prog");
+	if (!prog) return 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	const char *e = getenv("PT_TRAPS_ROUNDS");
 	int rounds = e && atoi(e) > 0 ? atoi(e) : 12;

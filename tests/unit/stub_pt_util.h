@@ -41,6 +41,23 @@ static inline const char *ptu_target(const char *name)
 	return path;
 }
 
+/* ptu_target, as an absolute path (the backend's exe_path answers
+ * compare with it); prints the FAIL line itself.  NULL on failure. */
+static inline const char *ptu_target_abs(const char *name)
+{
+	static char abs[PATH_MAX];
+	const char *p = ptu_target(name);
+	if (!p) {
+		printf("FAIL: build %s\n", name);
+		return NULL;
+	}
+	if (!realpath(p, abs)) {
+		printf("FAIL: realpath %s: %s\n", p, strerror(errno));
+		return NULL;
+	}
+	return abs;
+}
+
 /* st_value of symbol NAME in the ELF file PATH's .symtab; 0 if absent.
  * *is_dyn tells whether the file is ET_DYN (needs the load base). */
 static inline uint64_t ptu_elf_sym(const char *path, const char *name, int *is_dyn)

@@ -196,14 +196,8 @@ static void test_mixed(void)
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
-	prog = ptu_target("pt_prog");
-	if (!prog) {
-		printf("FAIL: build pt_prog\n");
-		return 1;
-	}
-	static char progbuf[PATH_MAX];
-	if (!realpath(prog, progbuf)) return 1;
-	prog = progbuf;
+	prog = ptu_target_abs("pt_prog");
+	if (!prog) return 1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		printf("FAIL: socketpair\n");
 		return 1;
