@@ -7,7 +7,7 @@
  *
  * Speed (issue #6): runs of plain bytes are found and copied in bulk
  * (rsp_scan.h), and a payload without any special byte — every hex reply —
- * is copied and summed in the same pass (rsp_copy_plain), with no escape
+ * is copied and summed in the same pass (rsp_plain_run), with no escape
  * pass at all.
  */
 #include <string.h>
@@ -64,7 +64,7 @@ size_t rsp_frame(uint8_t *dst, size_t cap, const uint8_t *payload, size_t n,
 	if (cap < 4 || n > cap - 4) return 0;
 	dst[0] = notification ? '%' : '$';
 	uint8_t s = 0;
-	size_t o = rsp_copy_plain(dst + 1, payload, n, &s);
+	size_t o = rsp_plain_run(dst + 1, payload, n, &s);
 	if (o < n) {   /* a special byte: escape from there on */
 		size_t used;
 		size_t k = rsp_escape(dst + 1 + o, cap - 4 - o, payload + o, n - o, &used);

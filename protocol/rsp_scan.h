@@ -103,10 +103,4 @@ static inline size_t rsp_plain_run(uint8_t *dst, const uint8_t *s, size_t n, uin
 	return i;
 }
 
-/* rsp_plain_run with a copy (the framer). */
-static inline size_t rsp_copy_plain(uint8_t *dst, const uint8_t *s, size_t n, uint8_t *sum)
-{
-	return rsp_plain_run(dst, s, n, sum);
-}
-
 #endif /* GOTAP_RSP_SCAN_H */

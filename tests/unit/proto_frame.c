@@ -296,7 +296,7 @@ static void test_frame(void)
 }
 
 /* The plain run before a special byte is copied and summed in blocks of 16
- * (rsp_copy_plain): a special at every position of a 40-byte payload, and a
+ * (rsp_plain_run): a special at every position of a 40-byte payload, and a
  * long hex payload, must frame exactly as a byte-at-a-time framer would. */
 static void test_frame_blocks(void)
 {
