@@ -21,7 +21,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iprotocol -Istub -Ianalyzer $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
 STUB_LIBS = -lZydis -pthread
-ANA_LIBS = $(shell pkg-config --libs libdw jansson 2>/dev/null || echo -ldw -lelf -ljansson) -lpthread
+ANA_LIBS = $(shell pkg-config --libs libdw jansson 2>/dev/null || echo -ldw -lelf -ljansson) -lZydis -lpthread
 
 PROTO_SRC = $(wildcard protocol/*.c)
 STUB_SRC  = $(filter-out stub/main.c,$(wildcard stub/*.c))

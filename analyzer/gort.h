@@ -63,12 +63,23 @@ struct gort_bin;
  *              GC and from the preemption path): a growth is newsize >
  *              gp.stack.hi - gp.stack.lo.
  * Without register ABI (regabi false, Go < 1.17) arguments are on the stack:
- * copystack's gp at [RSP+8], newsize at [RSP+16]; g via TLS only. */
+ * copystack's gp at [RSP+8], newsize at [RSP+16]; g via TLS only.
+ *
+ * grow_call / shrink_call: the `call runtime.copystack` instruction inside
+ * runtime.newstack / runtime.shrinkstack (the only one in each; 0 when not
+ * found exactly once).  Under the register ABI the call's arguments are in
+ * RAX (gp) and RBX (newsize) at that instruction, as at copystack's entry,
+ * and every pass through grow_call IS a growth: a probe there needs no
+ * memory read to tell a growth from a shrink.  (The one exception is the
+ * runtime's test hook gcTestMoveStackOnNextCall, which moves a stack at
+ * the same size through the same call.) */
 struct gort_probes {
 	uint64_t newstack;        /* real runtime.newstack (not the ABI wrapper), after its prologue */
 	uint64_t newstack_entry;  /* its entry address */
 	uint64_t copystack;       /* runtime.copystack after its prologue: gives the real new size */
 	uint64_t copystack_entry;
+	uint64_t grow_call;       /* newstack's call to copystack, 0 if not found exactly once */
+	uint64_t shrink_call;     /* shrinkstack's call to copystack, likewise */
 	bool regabi;              /* Go >= 1.17 register ABI: g in R14, args in RAX, RBX, ... */
 };
 

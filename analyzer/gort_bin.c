@@ -42,6 +42,7 @@ static void scan_symbols(struct gort_bin *b)
 		{ "runtime.newstack", offsetof(struct gort_bin, newstack) },
 		{ "runtime.newstack.abi0", offsetof(struct gort_bin, newstack_abi0) },
 		{ "runtime.copystack", offsetof(struct gort_bin, copystack) },
+		{ "runtime.shrinkstack", offsetof(struct gort_bin, shrinkstack) },
 		{ "runtime.goexit.abi0", offsetof(struct gort_bin, goexit) },
 		{ "runtime.goexit", offsetof(struct gort_bin, goexit) },
 	};

@@ -81,7 +81,7 @@ struct gort_bin {
 	GElf_Addr bias;          /* module bias = load bias */
 	char version[128];       /* "go1.19.8", "" if unknown (truncated if longer) */
 
-	struct gort_sym newstack, newstack_abi0, copystack, goexit;
+	struct gort_sym newstack, newstack_abi0, copystack, shrinkstack, goexit;
 
 	/* Unwinding: set before each dwfl_getthread_frames call. */
 	bool attached;

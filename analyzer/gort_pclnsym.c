@@ -122,6 +122,8 @@ void gort_pcln_syms(struct gort_bin *b)
 	}
 	if (!b->copystack.found && gort_pcln_by_name(&b->pcln, "runtime.copystack", 0, &f) == 0)
 		set_sym(b, &b->copystack, &f);
+	if (!b->shrinkstack.found && gort_pcln_by_name(&b->pcln, "runtime.shrinkstack", 0, &f) == 0)
+		set_sym(b, &b->shrinkstack, &f);
 	if (!b->goexit.found && (gort_pcln_by_name(&b->pcln, "runtime.goexit", 0, &f) == 0 ||
 				 gort_pcln_by_name(&b->pcln, "runtime.goexit.abi0", 0, &f) == 0))
 		set_sym(b, &b->goexit, &f);

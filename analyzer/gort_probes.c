@@ -15,7 +15,10 @@
  * and the compiler starts the second row right after the jbe.  Without line
  * information the same address is found by decoding that check.
  */
+#include <stdlib.h>
 #include <string.h>
+
+#include <Zydis/Zydis.h>
 
 #include "gort_int.h"
 
@@ -106,6 +109,45 @@ static uint64_t after_prologue(struct gort_bin *b, const struct gort_sym *s, boo
 	return decoded ? decoded : s->addr;
 }
 
+/* The address of the one `call rel32` to `to` in fn's code, or 0 when
+ * there is none, more than one, or the code does not decode.  A linear
+ * sweep is exact for Go functions (no data in their code: the padding
+ * after them lies outside their symbol size). */
+static uint64_t find_call(struct gort_bin *b, const struct gort_sym *fn, uint64_t to)
+{
+	ZydisDecoder dec;
+	uint64_t found = 0;
+	unsigned char *code;
+
+	if (!fn->found || fn->size == 0 || fn->size > (1u << 20) ||
+	    !ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
+		return 0;
+	code = malloc(fn->size);
+	if (!code || gort_elf_read(b, fn->addr - b->bias, code, fn->size) != 0) {
+		free(code);
+		return 0;
+	}
+	for (size_t at = 0; at < fn->size;) {
+		ZydisDecodedInstruction ins;
+
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, code + at, fn->size - at, &ins))) {
+			found = 0;
+			break;
+		}
+		if (ins.mnemonic == ZYDIS_MNEMONIC_CALL && ins.length == 5 && code[at] == 0xe8 &&
+		    fn->addr + at + 5 + (uint64_t)ins.raw.imm[0].value.s == to) {
+			if (found) {
+				found = 0;        /* two calls: which one grows is not ours to guess */
+				break;
+			}
+			found = fn->addr + at;
+		}
+		at += ins.length;
+	}
+	free(code);
+	return found;
+}
+
 /* Go version >= go1.MINOR ("go1.19.8", "go1.21rc2"); false if unknown. */
 static bool version_at_least(const char *v, int minor)
 {
@@ -138,5 +180,7 @@ int gort_probes(struct gort_bin *b, struct gort_probes *out, char *err, size_t e
 	/* The ABI0 wrapper exists only with the register ABI (Go >= 1.17). */
 	out->regabi = b->newstack_abi0.found || r14_ns || r14_cs ||
 		      version_at_least(b->version, 17);
+	out->grow_call = find_call(b, &b->newstack, b->copystack.addr);
+	out->shrink_call = find_call(b, &b->shrinkstack, b->copystack.addr);
 	return 0;
 }

@@ -79,6 +79,14 @@ static int64_t now_ns(void)
 
 /* ------------------------------------------------------------ the program */
 
+bool gt_trace_at_call(const struct gort_probes *pr)
+{
+	const char *e = getenv("GOTAP_GROWTH_PROBE");
+	if (e && strcmp(e, "entry") == 0)
+		return false;
+	return pr->regabi && pr->grow_call && pr->shrink_call;
+}
+
 /* Push gp / newsize: copystack's arguments at its entry. */
 static void push_gp(struct rsp_axb *b, const struct gort_probes *pr)
 {
@@ -133,24 +141,27 @@ int gt_trace_build(const struct gt_growth_cfg *cfg, struct gt_trace_prog *p,
 	memset(p, 0, sizeof *p);
 	/* condition */
 	rsp_axb_init(&b, p->cond, sizeof p->cond);
-	push_gp(&b, pr);
-	add_off(&b, L->g_stack_hi);
-	rsp_axb_op(&b, RSP_AX_REF64);
-	push_gp(&b, pr);
-	add_off(&b, L->g_stack_lo);
-	rsp_axb_op(&b, RSP_AX_REF64);
-	rsp_axb_op(&b, RSP_AX_SUB);
-	push_newsize(&b, pr);
-	rsp_axb_op(&b, RSP_AX_LESS_UNSIGNED);
-	size_t to_grow = rsp_axb_jump(&b, RSP_AX_IF_GOTO);
-	rsp_axb_v(&b, RSP_AX_GETV, GT_TSV_SHRINKS);    /* not a growth: counted, not collected */
-	rsp_axb_const(&b, 1);
-	rsp_axb_op(&b, RSP_AX_ADD);
-	rsp_axb_v(&b, RSP_AX_SETV, GT_TSV_SHRINKS);
-	rsp_axb_op(&b, RSP_AX_POP);
-	rsp_axb_const(&b, 0);
-	rsp_axb_op(&b, RSP_AX_END);
-	rsp_axb_patch(&b, to_grow, rsp_axb_here(&b));
+	p->at_call = gt_trace_at_call(pr);
+	if (!p->at_call) {      /* at newstack's call every pass grows: nothing to test */
+		push_gp(&b, pr);
+		add_off(&b, L->g_stack_hi);
+		rsp_axb_op(&b, RSP_AX_REF64);
+		push_gp(&b, pr);
+		add_off(&b, L->g_stack_lo);
+		rsp_axb_op(&b, RSP_AX_REF64);
+		rsp_axb_op(&b, RSP_AX_SUB);
+		push_newsize(&b, pr);
+		rsp_axb_op(&b, RSP_AX_LESS_UNSIGNED);
+		size_t to_grow = rsp_axb_jump(&b, RSP_AX_IF_GOTO);
+		rsp_axb_v(&b, RSP_AX_GETV, GT_TSV_SHRINKS);    /* not a growth: counted, not collected */
+		rsp_axb_const(&b, 1);
+		rsp_axb_op(&b, RSP_AX_ADD);
+		rsp_axb_v(&b, RSP_AX_SETV, GT_TSV_SHRINKS);
+		rsp_axb_op(&b, RSP_AX_POP);
+		rsp_axb_const(&b, 0);
+		rsp_axb_op(&b, RSP_AX_END);
+		rsp_axb_patch(&b, to_grow, rsp_axb_here(&b));
+	}
 	rsp_axb_v(&b, RSP_AX_GETV, GT_TSV_COUNT);
 	rsp_axb_const(&b, 1);
 	rsp_axb_op(&b, RSP_AX_ADD);
@@ -267,9 +278,33 @@ int gt_trace_build(const struct gt_growth_cfg *cfg, struct gt_trace_prog *p,
 	}
 
 	p->act = (struct tc_action){ .kind = 'X', .code = p->action, .code_len = p->action_len };
+	if (p->at_call) {
+		/* shrinks: counted at shrinkstack's call, never collected */
+		rsp_axb_init(&b, p->shrink_cond, sizeof p->shrink_cond);
+		rsp_axb_v(&b, RSP_AX_GETV, GT_TSV_SHRINKS);
+		rsp_axb_const(&b, 1);
+		rsp_axb_op(&b, RSP_AX_ADD);
+		rsp_axb_v(&b, RSP_AX_SETV, GT_TSV_SHRINKS);
+		rsp_axb_op(&b, RSP_AX_POP);
+		rsp_axb_const(&b, 0);
+		rsp_axb_op(&b, RSP_AX_END);
+		if (b.err || rsp_ax_check(p->shrink_cond, b.len) != 0) {
+			snprintf(err, errlen, "shrink tracepoint condition: %s",
+				 rsp_ax_strerror(b.err ? b.err : rsp_ax_check(p->shrink_cond, b.len)));
+			return -1;
+		}
+		p->shrink_cond_len = b.len;
+		p->shrink_tp = (struct tc_tracepoint){
+			.num = GT_TRACEPOINT_SHRINK,
+			.addr = pr->shrink_call,
+			.enabled = true,
+			.cond = p->shrink_cond, .cond_len = p->shrink_cond_len,
+		};
+	}
 	p->tp = (struct tc_tracepoint){
 		.num = GT_TRACEPOINT,
-		.addr = pr->copystack_entry ? pr->copystack_entry : pr->copystack,
+		.addr = p->at_call ? pr->grow_call :
+			pr->copystack_entry ? pr->copystack_entry : pr->copystack,
 		.enabled = true,
 		/* stop collecting at the max_events-th reported growth: the
 		 * growth count then stops there too, as in stop mode */
@@ -351,6 +386,8 @@ int gt_trace_arm(struct gt_trace *t, char *err, size_t errlen)
 		r = tc_define_tsv(c, i + 1, 0, names[i]);
 	if (r == 0)
 		r = tc_define(c, &t->prog.tp);
+	if (r == 0 && t->prog.at_call)
+		r = tc_define(c, &t->prog.shrink_tp);
 	if (r == 0) {
 		/* a bigger buffer only smooths bursts: without it the stub's
 		 * default and back-pressure do */

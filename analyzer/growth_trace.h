@@ -1,12 +1,20 @@
 /* growth_trace.h — gotap's trace mode: the stack-growth report collected by
  * a GDB tracepoint inside the stub instead of breakpoint stops.
  *
- * One tracepoint at runtime.copystack's entry (where gp is in RAX and the
- * new size in RBX under the register ABI, at [RSP+8] and [RSP+16] without
- * it; gort_probes' copystack_entry, the address growth.c breaks at):
- *  - condition (agent expression): a growth is newsize > gp.stack.hi -
- *    gp.stack.lo (GC shrinks are not); each growth increments trace state
- *    variable GT_TSV_COUNT (a shrink GT_TSV_SHRINKS); only every Nth
+ * One tracepoint where copystack(gp, newsize) is called for a growth:
+ * under the register ABI, at newstack's `call runtime.copystack` (gort_probes'
+ * grow_call: gp in RAX, the new size in RBX), with a second tracepoint at
+ * shrinkstack's call that only counts shrinks (GT_TSV_SHRINKS) and collects
+ * nothing; otherwise (no register ABI, a call site not found, or
+ * GOTAP_GROWTH_PROBE=entry) at runtime.copystack's entry (RAX/RBX, or
+ * [RSP+8] and [RSP+16] without the register ABI; the address growth.c
+ * breaks at), which shrinks reach too:
+ *  - condition (agent expression): at copystack's entry a growth is newsize
+ *    > gp.stack.hi - gp.stack.lo (GC shrinks are not; a shrink increments
+ *    GT_TSV_SHRINKS) — at the call site there is nothing to test, so a hit
+ *    that is only counted reads no memory at all (issue 6: it costs what
+ *    the bare ptrace loop's stop costs); each growth increments trace state
+ *    variable GT_TSV_COUNT; only every Nth
  *    (--every) growth is collected, so a hit that is only counted never
  *    leaves the stub;
  *  - actions (one agent expression): the growth number, gp and newsize (as
@@ -48,6 +56,7 @@ enum {
 	GT_TSV_NUM = 6,
 };
 #define GT_TRACEPOINT 1
+#define GT_TRACEPOINT_SHRINK 2   /* at_call only: counts shrinks, collects nothing */
 
 /* The tracepoint program, in caller-visible buffers (for tests too). */
 struct gt_trace_prog {
@@ -58,7 +67,15 @@ struct gt_trace_prog {
 	struct tc_action act;
 	struct tc_tracepoint tp;
 	uint32_t span_lo, span_len;  /* gp's fields block: [gp+span_lo, +span_len) */
+	bool at_call;                /* tp at newstack's call to copystack (else copystack's entry) */
+	uint8_t shrink_cond[32];     /* at_call: the shrink counter at shrinkstack's call */
+	size_t shrink_cond_len;
+	struct tc_tracepoint shrink_tp;
 };
+
+/* Does the program go at newstack's call to copystack (register ABI, both
+ * call sites found, GOTAP_GROWTH_PROBE not "entry")? */
+bool gt_trace_at_call(const struct gort_probes *pr);
 
 /* Build the program for cfg (layout, probes, every, max_events, max_frames).
  * Returns 0, or -1 with a reason in err. */

@@ -80,6 +80,22 @@ static void test_probes(struct gort_bin *b, const char *path)
 	       p.newstack, p.newstack_entry, gdb_ns, p.copystack, gdb_cs);
 	CHECK("probes: newstack == gdb's location in the real function", gdb_ns && p.newstack == gdb_ns);
 	CHECK("probes: copystack == gdb's location", gdb_cs && p.copystack == gdb_cs);
+
+	/* the call sites, as gdb disassembles them */
+	snprintf(cmd, sizeof cmd, "gdb -nx -batch -iex 'set auto-load no' -ex 'x/i 0x%" PRIx64 "' "
+		 "-ex 'x/i 0x%" PRIx64 "' '%s' 2>/dev/null", p.grow_call, p.shrink_call, path);
+	char *second = NULL;
+	if (p.grow_call && p.shrink_call && gt_run(cmd, out, sizeof out) > 0)
+		second = strchr(out, '\n');
+	if (second)
+		*second++ = '\0';
+	printf("# grow_call: %s\n# shrink_call: %s\n", out, second ? second : "?");
+	CHECK("probes: grow_call is newstack's `call runtime.copystack` (gdb x/i)",
+	      second && strstr(out, "<runtime.newstack+") && strstr(out, "call") &&
+	      strstr(out, "<runtime.copystack>"));
+	CHECK("probes: shrink_call is shrinkstack's `call runtime.copystack` (gdb x/i)",
+	      second && strstr(second, "<runtime.shrinkstack+") && strstr(second, "call") &&
+	      strstr(second, "<runtime.copystack>"));
 }
 
 static void test_layout(struct gort_bin *b, const char *path)

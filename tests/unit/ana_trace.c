@@ -51,6 +51,7 @@ struct fake {
 	struct rsp_tframe_enc enc;
 	uint8_t frame[65536];
 	int mem_errors;
+	int mem_reads;                     /* f_mem calls */
 	/* live mode */
 	int memfd;
 };
@@ -67,6 +68,7 @@ static int f_reg(void *ctx, unsigned regno, uint64_t *val)
 static int f_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	struct fake *f = ctx;
+	f->mem_reads++;
 	if (f->memfd >= 0) {
 		if (pread(f->memfd, buf, len, (off_t)addr) != (ssize_t)len) {
 			f->mem_errors++;
@@ -340,6 +342,47 @@ static void test_program(void)
 	CHECK("stack ABI: growth read from [rsp+8], [rsp+16]",
 	      hit(&f, &p0, &flen) == 1 && (decode(f.frame, flen, &d), d.ns == 16384 && d.gp == (int64_t)G_ADDR &&
 					   d.nchain == 3));
+
+	/* at newstack's call to copystack: every hit grows, the condition
+	 * reads no memory; shrinks are counted by a second tracepoint */
+	struct gt_growth_cfg cc = cfg;
+	struct gt_trace_prog pc, pcs;
+	cc.probes.grow_call = 0x402000;
+	cc.probes.shrink_call = 0x403000;
+	CHECK("call site: program builds", gt_trace_build(&cc, &pc, err, sizeof err) == 0);
+	CHECK("call site: growth tracepoint at newstack's call, shrink counter at shrinkstack's",
+	      pc.at_call && pc.tp.addr == 0x402000 && pc.tp.nacts == 1 &&
+	      pc.shrink_tp.addr == 0x403000 && pc.shrink_tp.num == GT_TRACEPOINT_SHRINK &&
+	      pc.shrink_tp.nacts == 0 && pc.shrink_tp.cond_len > 0);
+	fake_goroutine(&f, 4);
+	f.regs[RSP_AMD64_RBX] = 8192;
+	memset(f.tsv, 0, sizeof f.tsv);
+	struct rsp_ax_env env = { &f, f_reg, f_mem, f_trace, f_getv, f_setv, f_tracev };
+	uint64_t res = 0;
+	f.mem_reads = 0;
+	int cr = rsp_ax_run(pc.cond, pc.cond_len, &env, &res, 0);
+	CHECK("call site: the condition collects without reading memory",
+	      cr == 0 && res != 0 && f.mem_reads == 0 && f.tsv[GT_TSV_COUNT] == 1);
+	f.tsv[GT_TSV_COUNT] = 0;
+	CHECK("call site: the same event as at copystack's entry",
+	      hit(&f, &pc, &flen) == 1 &&
+	      (decode(f.frame, flen, &d), d.count == 1 && d.gp == (int64_t)G_ADDR && d.ns == 8192 && d.nchain == 4));
+	res = 1;
+	cr = rsp_ax_run(pc.shrink_cond, pc.shrink_cond_len, &env, &res, 0);
+	cr |= rsp_ax_run(pc.shrink_cond, pc.shrink_cond_len, &env, &res, 0);
+	CHECK("call site: a shrink is counted, never collected",
+	      cr == 0 && res == 0 && f.tsv[GT_TSV_SHRINKS] == 2 && f.tsv[GT_TSV_COUNT] == 1);
+	setenv("GOTAP_GROWTH_PROBE", "entry", 1);
+	CHECK("call site: GOTAP_GROWTH_PROBE=entry keeps copystack's entry",
+	      gt_trace_build(&cc, &pcs, err, sizeof err) == 0 && !pcs.at_call && pcs.tp.addr == 0x401000);
+	unsetenv("GOTAP_GROWTH_PROBE");
+	cc.probes.shrink_call = 0;
+	CHECK("call site: not without shrinkstack's call (shrinks would go uncounted)",
+	      gt_trace_build(&cc, &pcs, err, sizeof err) == 0 && !pcs.at_call);
+	cc.probes.shrink_call = 0x403000;
+	cc.probes.regabi = false;
+	CHECK("call site: not without the register ABI (the arguments are in memory)",
+	      gt_trace_build(&cc, &pcs, err, sizeof err) == 0 && !pcs.at_call);
 }
 
 static void test_packets(void)
@@ -485,11 +528,18 @@ static void regs_of(struct fake *f, const struct user_regs_struct *r)
 		f->regs[i] = v[i];
 }
 
-static void test_live(void)
+static void test_live(bool entry)
 {
+	const char *v = entry ? "live(entry)" : "live(call)";
+	char name[160];
+#define LCHECK(what, cond) do { snprintf(name, sizeof name, "%s: %s", v, what); CHECK(name, cond); } while (0)
+	if (entry)
+		setenv("GOTAP_GROWTH_PROBE", "entry", 1);
+	else
+		unsetenv("GOTAP_GROWTH_PROBE");
 	char path[4096], err[256] = "";
 	if (gt_target("grow_recurse", path, sizeof path) != 0) {
-		SKIP("live", "cannot build tests/targets/go/grow_recurse.go");
+		SKIP(v, "cannot build tests/targets/go/grow_recurse.go");
 		return;
 	}
 	struct gort_bin *bin = gort_open(path, 0, err, sizeof err);
@@ -497,7 +547,7 @@ static void test_live(void)
 	if (!bin || gort_layout(bin, &cfg.layout, err, sizeof err) != 0 ||
 	    gort_probes(bin, &cfg.probes, err, sizeof err) != 0) {
 		printf("# %s\n", err);
-		CHECK("live: binary opens", false);
+		LCHECK("binary opens", false);
 		return;
 	}
 	static struct capture cap;
@@ -508,7 +558,10 @@ static void test_live(void)
 	cfg.max_frames = 64;
 	struct gt_trace *t = gt_trace_new(&cfg);
 	static struct gt_trace_prog p;
-	CHECK("live: program builds for the real layout", t && gt_trace_build(&cfg, &p, err, sizeof err) == 0);
+	LCHECK("program builds for the real layout", t && gt_trace_build(&cfg, &p, err, sizeof err) == 0);
+	LCHECK(entry ? "tracepoint at copystack's entry" : "tracepoint at newstack's call to copystack",
+	       entry ? !p.at_call && p.tp.addr == cfg.probes.copystack_entry
+		     : p.at_call && p.tp.addr == cfg.probes.grow_call && cfg.probes.grow_call != 0);
 	if (!t)
 		return;
 
@@ -634,17 +687,19 @@ static void test_live(void)
 	}
 	if (live_memfd >= 0)
 		close(live_memfd);
-	printf("# live: %d growths collected, %d stop-mode frames in all, %d mismatches\n", events,
+	printf("# %s: %d growths collected, %d stop-mode frames in all, %d mismatches\n", v, events,
 	       stop_frames_total, mismatches);
-	CHECK("live: grow_recurse runs to its end under the tracepoint", ok && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	CHECK("live: the program never fails (no agent-expression error)", cond_err == 0);
-	CHECK("live: 65 growths collected (8 goroutines 2K -> 512K + main)", events == 65);
-	CHECK("live: every event == the stop mode's (goid, sizes, seq, every frame)", events > 0 && mismatches == 0);
-	CHECK("live: the thread is m.procid = the stopped thread", tid_ok == events);
-	CHECK("live: growths counted in the stub's variable", f.tsv[GT_TSV_COUNT] == events);
-	CHECK("live: full backtraces (to runtime.goexit or 64 frames)", stop_frames_total >= events * 2);
+	LCHECK("grow_recurse runs to its end under the tracepoint", ok && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	LCHECK("the program never fails (no agent-expression error)", cond_err == 0);
+	LCHECK("65 growths collected (8 goroutines 2K -> 512K + main)", events == 65);
+	LCHECK("every event == the stop mode's (goid, sizes, seq, every frame)", events > 0 && mismatches == 0);
+	LCHECK("the thread is m.procid = the stopped thread", tid_ok == events);
+	LCHECK("growths counted in the stub's variable", f.tsv[GT_TSV_COUNT] == events);
+	LCHECK("full backtraces (to runtime.goexit or 64 frames)", stop_frames_total >= events * 2);
 	gt_trace_free(t);
 	gort_close(bin);
+	unsetenv("GOTAP_GROWTH_PROBE");
+#undef LCHECK
 }
 
 
@@ -860,6 +915,7 @@ int main(void)
 	test_stream();
 	test_client();
 	test_nonstop();
-	test_live();
+	test_live(false);
+	test_live(true);
 	return check_done();
 }
