@@ -530,6 +530,17 @@ static int hit_read(struct hit *h, uint64_t addr, void *buf, size_t len)
 			if (!walk && o < WALK_ORDS && walk_score[o] >= 2) {
 				walk_score[o]--;     /* a guess: used beyond CACHE_SMALL gives it back */
 			} else if (!walk) {
+				/* A trace block waiting just below (a struct traced
+				 * whole, then its fields read one by one, the first
+				 * not at its start): start the read there, so the
+				 * block comes from this read and its fields from the
+				 * cache afterwards. */
+				for (unsigned k = 0; k < h->npend && h->nundone; k++) {
+					const struct pend *p = &h->pend[k];
+					if (!p->done && p->addr < base && base - p->addr <= CACHE_SMALL / 2 &&
+					    p->addr + p->len > addr)
+						base = p->addr & ~(uint64_t)(CACHE_LINE - 1);
+				}
 				size_t span = (size_t)(addr - base) + (len > CACHE_SMALL ? len : CACHE_SMALL);
 				want = (span + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
 			}

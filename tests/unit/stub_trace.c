@@ -505,6 +505,53 @@ static void test_late_reads(void)
 	stub_session_free(&S);
 }
 
+/* A struct traced whole, then its fields read one by one, the first one
+ * not at its start (gotap's growth program: gp's block, then gp.m): one
+ * read brings both the block and the fields. */
+static void test_struct_reads(void)
+{
+	char pkt[4096];
+	uint8_t code[512];
+	struct rsp_axb b;
+	const uint64_t st = BASE + 0x7020;      /* not on a cache line's start */
+
+	setup();
+	for (unsigned i = 0; i < 160; i++) F.mem[0x7020 + i] = (uint8_t)i;
+	CHECK("struct: QTinit", strcmp(req("QTinit"), "OK") == 0);
+	rsp_axb_init(&b, code, sizeof code);
+	rsp_axb_const(&b, st);
+	rsp_axb_const(&b, 160);
+	rsp_axb_op(&b, RSP_AX_TRACE);                /* the whole struct: waits */
+	rsp_axb_const(&b, st + 48);
+	rsp_axb_op(&b, RSP_AX_REF64);                /* a field past the first cache line */
+	rsp_axb_op(&b, RSP_AX_POP);
+	rsp_axb_const(&b, st);
+	rsp_axb_op(&b, RSP_AX_REF64);                /* its first field */
+	rsp_axb_const(&b, st + 152);
+	rsp_axb_op(&b, RSP_AX_REF64);                /* its last */
+	rsp_axb_op(&b, RSP_AX_ADD);
+	rsp_axb_op(&b, RSP_AX_END);
+	snprintf(pkt, sizeof pkt, "QTDP:1:%x:E:0:0-", TP);
+	CHECK("struct: QTDP", b.err == 0 && strcmp(req(pkt), "OK") == 0);
+	snprintf(pkt, sizeof pkt, "QTDP:-1:%x:X%zx,", TP, b.len);
+	hexcat(pkt, code, b.len);
+	CHECK("struct: QTDP X action", strcmp(req(pkt), "OK") == 0);
+	CHECK("struct: QTStart", strcmp(req("QTStart"), "OK") == 0);
+	F.nreads = F.nreadv = 0;
+	CHECK("struct: hit consumed", hit(PID));
+	CHECK("struct: block and fields in one read", F.nreads == 1);
+	uint8_t raw[4096];
+	size_t n = unhex(req("qTBuffer:0,1000"), raw, sizeof raw);
+	struct rsp_tframe f;
+	size_t off = 0, boff = 0;
+	struct rsp_tblock k;
+	CHECK("struct: the block whole", rsp_tframe_next(raw, n, &off, &f, 0) == 1 &&
+	      rsp_tframe_block_next(&f, &boff, &k) == 1 && k.kind == 'M' && k.addr == st && k.len == 160 &&
+	      k.data[0] == 0 && k.data[48] == 48 && k.data[159] == 159);
+	req("QTStop");
+	stub_session_free(&S);
+}
+
 static void test_stepping(void)
 {
 	char pkt[256];
@@ -552,6 +599,7 @@ int main(void)
 	test_hits();
 	test_stream();
 	test_late_reads();
+	test_struct_reads();
 	test_stepping();
 	return check_done();
 }
