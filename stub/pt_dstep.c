@@ -23,6 +23,29 @@
  *             (the scratch page may be anywhere, too far for a disp32).  An
  *             indirect call's pushed return address is fixed; indirect jumps
  *             keep the rip they set.
+ *   padded    first of all, in auto mode, for a thread resumed with continue
+ *             (no client single-step, no signal to deliver, no watchpoint):
+ *             a `call rel32`, a push r64 or a displaced kind that neither
+ *             uses nor changes rip runs from a jump pad, a relocated copy in
+ *             the scratch page followed by `jmp *0(%rip)` back (a call's pad
+ *             stores the ORIGINAL return address and jumps to the target, as
+ *             gdbserver's fast-tracepoint pads do: amd64_relocate_instruction).
+ *             The step-over only sets rip to the pad: a hit costs wait4,
+ *             GETREGS, SETREGS, CONT, the bare ptrace floor.  Each breakpoint
+ *             has its own 64-byte slot after the displaced-step area, written
+ *             once (the first hit) and NEVER rewritten: threads run through
+ *             it concurrently and may be inside it at any time; the slot is
+ *             reused for the same address and bytes only (the client takes
+ *             its breakpoints out and puts them back at every stop); when the
+ *             page is full the methods below take over.  A pad is NEVER
+ *             visible: a thread that stops inside one (interrupt, group-stop,
+ *             asynchronous signal) is single-stepped out of it before the
+ *             stop is judged (pt_pad_leave, from pt_wait.c), its signal kept
+ *             for the stop it ends in, siginfo included; a fault of the copy
+ *             (or of the call pad's stack store) is mapped back to the
+ *             breakpoint address with rsp as before, like a displaced step's.
+ *             Detach leaves the page and its pads mapped (no thread is inside
+ *             one by then: every stop steps them out).
  *   stop-all  (PT_DSTEP_FALLBACK, pt_step.c) for the rest: syscall/int (the
  *             kernel sees rip, and clone/fork copy it), far branches, other
  *             relative branches (loop, jrcxz, xbegin), rip-relative VEX/EVEX.
@@ -36,8 +59,8 @@
  * reported stop is queued with rip mapped back first.
  *
  * Fork children get a copy of the scratch page (harmless: nothing runs
- * there); exec drops it (pt_dstep_forget) and the next step-over maps a new
- * one.  Detach leaves the (idle) page mapped.
+ * there); exec drops it and the pads (pt_dstep_forget) and the next
+ * step-over maps a new one.  Detach leaves the page mapped.
  */
 #include <errno.h>
 #include <signal.h>
