@@ -23,6 +23,29 @@
  *             (the scratch page may be anywhere, too far for a disp32).  An
  *             indirect call's pushed return address is fixed; indirect jumps
  *             keep the rip they set.
+ *   padded    first of all, in auto mode, for a thread resumed with continue
+ *             (no client single-step, no signal to deliver, no watchpoint):
+ *             a `call rel32`, a push r64 or a displaced kind that neither
+ *             uses nor changes rip runs from a jump pad, a relocated copy in
+ *             the scratch page followed by `jmp *0(%rip)` back (a call's pad
+ *             stores the ORIGINAL return address and jumps to the target, as
+ *             gdbserver's fast-tracepoint pads do: amd64_relocate_instruction).
+ *             The step-over only sets rip to the pad: a hit costs wait4,
+ *             GETREGS, SETREGS, CONT, the bare ptrace floor.  Each breakpoint
+ *             has its own 64-byte slot after the displaced-step area, written
+ *             once (the first hit) and NEVER rewritten: threads run through
+ *             it concurrently and may be inside it at any time; the slot is
+ *             reused for the same address and bytes only (the client takes
+ *             its breakpoints out and puts them back at every stop); when the
+ *             page is full the methods below take over.  A pad is NEVER
+ *             visible: a thread that stops inside one (interrupt, group-stop,
+ *             asynchronous signal) is single-stepped out of it before the
+ *             stop is judged (pt_pad_leave, from pt_wait.c), its signal kept
+ *             for the stop it ends in, siginfo included; a fault of the copy
+ *             (or of the call pad's stack store) is mapped back to the
+ *             breakpoint address with rsp as before, like a displaced step's.
+ *             Detach leaves the page and its pads mapped (no thread is inside
+ *             one by then: every stop steps them out).
  *   stop-all  (PT_DSTEP_FALLBACK, pt_step.c) for the rest: syscall/int (the
  *             kernel sees rip, and clone/fork copy it), far branches, other
  *             relative branches (loop, jrcxz, xbegin), rip-relative VEX/EVEX.
@@ -36,11 +59,12 @@
  * reported stop is queued with rip mapped back first.
  *
  * Fork children get a copy of the scratch page (harmless: nothing runs
- * there); exec drops it (pt_dstep_forget) and the next step-over maps a new
- * one.  Detach leaves the (idle) page mapped.
+ * there); exec drops it and the pads (pt_dstep_forget) and the next
+ * step-over maps a new one.  Detach leaves the page mapped.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -67,6 +91,7 @@ void pt_dstep_forget(struct tgt *t)
 	t->scratch = 0;
 	t->scratch_failed = false;
 	t->scratch_for = 0;
+	t->npads = 0;           /* the pads went with the page */
 }
 
 /* ------------------------------------------------------------ decoding */
@@ -219,8 +244,10 @@ void pt_insn_decode(struct tgt *t, struct pt_bp *bp)
 	if (rel_imm) {
 		in->imm = op[0].imm.value.s;
 		if (ins.mnemonic == ZYDIS_MNEMONIC_JMP) in->kind = PT_INSN_JMP;
-		else if (ins.mnemonic == ZYDIS_MNEMONIC_CALL) in->kind = PT_INSN_CALL;
-		else if (cc >= 0) {
+		else if (ins.mnemonic == ZYDIS_MNEMONIC_CALL) {
+			in->kind = PT_INSN_CALL;
+			in->pad_ok = true;          /* relocated: pushes addr+len, jumps */
+		} else if (cc >= 0) {
 			in->kind = PT_INSN_JCC;
 			in->cc = (uint8_t)cc;
 		}
@@ -243,6 +270,7 @@ void pt_insn_decode(struct tgt *t, struct pt_bp *bp)
 		int k = emulable(&ins, op, in);
 		if (k) {
 			in->kind = (uint8_t)k;
+			in->pad_ok = k == PT_INSN_PUSH_R;   /* position independent */
 			return;
 		}
 		in->dst = in->src = in->base = in->index = -1;
@@ -257,6 +285,16 @@ void pt_insn_decode(struct tgt *t, struct pt_bp *bp)
 	}
 	if (riprel && !riprel_rewrite(&ins, op, in)) return;
 	in->kind = PT_INSN_DISPLACE;
+	/* A jump pad runs the bytes verbatim and nobody single-steps it: only
+	 * for what neither reads nor writes rip, and no rep string instruction
+	 * (interrupted, it stays in the pad for up to rcx more steps). */
+	bool rip_written = false;
+	for (unsigned i = 0; i < ins.operand_count; i++)
+		if (op[i].type == ZYDIS_OPERAND_TYPE_REGISTER && hwreg(op[i].reg.value) == 16 &&
+		    (op[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			rip_written = true;
+	in->pad_ok = !riprel && !in->call_indirect && ins.mnemonic != ZYDIS_MNEMONIC_JMP && !rip_written &&
+		     !(ins.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE));
 }
 
 void pt_insn_invalidate(struct tgt *t, uint64_t addr, size_t len)
@@ -512,19 +550,32 @@ static void map_back(struct tgt *t, struct pt_thread *th, const struct pt_insn *
 	pt_regs_store(th);
 }
 
+/* The scratch page, mapped the first time (every thread held meanwhile).
+ * 1: it is there (th, tid's thread, still kstopped on the breakpoint);
+ * otherwise what the step-over returns: PT_DSTEP_FALLBACK, 0 (th stopped
+ * for something else meanwhile, queued) or -errno. */
+static int scratch_need(struct tgt *t, pid_t tid)
+{
+	if (t->scratch) return 1;
+	if (t->scratch_failed || t->vforks || pt_vfork_waiting(t, false)) return PT_DSTEP_FALLBACK;
+	int r = scratch_make(t, tid);
+	struct pt_thread *th = pt_thread_find(t, tid);
+	if (!th || !th->kstopped || th->pending || th->exiting || t->exited)
+		return r == -ECHILD && t->exited ? 0 : (r < 0 && r != -EAGAIN && r != -ESRCH ? r : 0);
+	if (r < 0) {
+		if (r != -EAGAIN) t->scratch_failed = true;
+		return PT_DSTEP_FALLBACK;
+	}
+	return 1;
+}
+
 static int displaced(struct tgt *t, struct pt_thread *th, const struct pt_insn *in, uint64_t addr)
 {
 	pid_t tid = th->tid;
 	if (!t->scratch) {
-		if (t->scratch_failed || t->vforks || pt_vfork_waiting(t, false)) return PT_DSTEP_FALLBACK;
-		int r = scratch_make(t, tid);
+		int r = scratch_need(t, tid);
+		if (r != 1) return r;
 		th = pt_thread_find(t, tid);
-		if (!th || !th->kstopped || th->pending || th->exiting || t->exited)
-			return r == -ECHILD && t->exited ? 0 : (r < 0 && r != -EAGAIN && r != -ESRCH ? r : 0);
-		if (r < 0) {
-			if (r != -EAGAIN) t->scratch_failed = true;
-			return PT_DSTEP_FALLBACK;
-		}
 	}
 	uint64_t s = t->scratch;
 	if (t->scratch_for != addr || memcmp(t->scratch_code, in->code, PT_SCRATCH_LEN) != 0) {
@@ -605,11 +656,211 @@ static int displaced(struct tgt *t, struct pt_thread *th, const struct pt_insn *
 	return r < 0 ? r : done;
 }
 
+/* ------------------------------------------------------------ jump pads */
+
+static uint64_t pad_base(const struct tgt *t, const struct pt_pad *p)
+{
+	return t->scratch + PT_PAD_OFF + (uint64_t)(p - t->pads) * PT_PAD_SLOT;
+}
+
+static void put32(uint8_t *c, uint32_t v)
+{
+	memcpy(c, &v, 4);
+}
+
+/* The pad of in (at addr) into *p. */
+static void pad_build(struct pt_pad *p, const struct pt_insn *in, uint64_t addr)
+{
+	uint8_t *c = p->code;
+	uint64_t next = addr + in->len;
+	unsigned n;
+	memset(p, 0, sizeof *p);
+	memset(c, 0xcc, PT_PAD_SLOT);
+	p->addr = addr;
+	p->back = next;
+	if (in->kind == PT_INSN_CALL) {
+		/* As gdb's amd64_relocate_instruction: push the ORIGINAL return
+		 * address and jump to the target, so the callee returns straight
+		 * to the original code and no pad address stays on the stack.
+		 * lea, not sub: the flags stay.  Two 32-bit stores: the address
+		 * need not fit a sign-extended imm32 (PIE code is above 2^31). */
+		static const uint8_t lea[] = { 0x48, 0x8d, 0x64, 0x24, 0xf8 };   /* lea -8(%rsp),%rsp */
+		memcpy(c, lea, sizeof lea);
+		n = PT_PAD_CALL_ST1;
+		c[n++] = 0xc7; c[n++] = 0x04; c[n++] = 0x24;                    /* movl $lo,(%rsp) */
+		put32(c + n, (uint32_t)next);
+		n += 4;
+		c[n++] = 0xc7; c[n++] = 0x44; c[n++] = 0x24; c[n++] = 0x04;     /* movl $hi,4(%rsp) */
+		put32(c + n, (uint32_t)(next >> 32));
+		n += 4;
+		p->back = next + (uint64_t)in->imm;
+		p->call = true;
+	} else {
+		memcpy(c, in->code, in->len);                                 /* position independent */
+		n = in->len;
+	}
+	p->jmp = (uint8_t)n;
+	c[n++] = 0xff; c[n++] = 0x25;                                        /* jmp *0(%rip) */
+	put32(c + n, 0);
+	n += 4;
+	memcpy(c + n, &p->back, 8);                                          /* .quad back */
+}
+
+/* Step th over the breakpoint at addr through its jump pad: rip set to the
+ * pad in the register cache (pt_restart writes it with the pc rewind it
+ * writes anyway), nothing else.  A pad is written once, the first time,
+ * and kept for the same address and bytes (the client takes breakpoints
+ * out and puts them back at every stop).  1, or PT_DSTEP_FALLBACK (no
+ * scratch page, pads all used), or as scratch_need(). */
+static int padded(struct tgt *t, struct pt_thread *th, const struct pt_insn *in, uint64_t addr)
+{
+	int slot = in->pad - 1;
+	if (slot < 0 || slot >= t->npads || t->pads[slot].addr != addr) {
+		pid_t tid = th->tid;
+		int r = scratch_need(t, tid);
+		if (r != 1) return r;
+		th = pt_thread_find(t, tid);
+		struct pt_pad p;
+		pad_build(&p, in, addr);
+		for (slot = 0; slot < t->npads; slot++)
+			if (t->pads[slot].addr == addr && memcmp(t->pads[slot].code, p.code, PT_PAD_SLOT) == 0) break;
+		if (slot == t->npads) {
+			if (t->npads == PT_PAD_MAX) return PT_DSTEP_FALLBACK;
+			uint64_t at = t->scratch + PT_PAD_OFF + (uint64_t)slot * PT_PAD_SLOT;
+			if (pt_mem_write_raw(t, at, p.code, PT_PAD_SLOT) != PT_PAD_SLOT) return PT_DSTEP_FALLBACK;
+			t->pads[t->npads++] = p;
+		}
+		struct pt_bp *bp = pt_bp_find(t, addr);
+		if (bp && bp->insn.kind == in->kind && memcmp(bp->insn.code, in->code, sizeof in->code) == 0)
+			bp->insn.pad = (uint8_t)(slot + 1);
+	}
+	int r = pt_regs_fetch(th);
+	if (r < 0) return r;
+	th->regs.rip = pad_base(t, &t->pads[slot]);
+	th->regs_dirty = true;
+	th->at_bp = false;
+	t->stats.padded++;
+	return 1;
+}
+
+static bool is_fault(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL;
+}
+
+#define DR6_OFF (offsetof(struct user, u_debugreg) + 6 * sizeof(long))
+
+int pt_pad_leave(struct tgt *t, struct pt_thread *th, int sig)
+{
+	pid_t tid = th->tid;
+	const struct pt_pad *p = pt_pad_at(t, th->regs.rip);
+	unsigned off = (unsigned)(th->regs.rip - pad_base(t, p));
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	if (sig && ptrace(PTRACE_GETSIGINFO, tid, 0L, &si) < 0) return 1;   /* gone: its death follows */
+
+	/* The copy of the instruction faulted (faults leave rip on the
+	 * faulting instruction, nothing done): the state before the original
+	 * instruction, the signal as if raised there -- a handler (Go's
+	 * sigpanic) must never see the pad.  The thread is back on the
+	 * breakpoint, not past it. */
+	if (sig && is_fault(sig) && si.si_code > 0 &&
+	    (p->call ? off == PT_PAD_CALL_ST1 || off == PT_PAD_CALL_ST2 : off == 0)) {
+		uint64_t pc = th->regs.rip;
+		th->regs.rip = p->addr;
+		if (p->call) th->regs.rsp += 8;
+		if (pt_regs_store(th) < 0) return 1;
+		if ((sig == SIGILL || sig == SIGFPE) && (uint64_t)(uintptr_t)si.si_addr == pc) {
+			si.si_addr = (void *)(uintptr_t)p->addr;   /* the faulting instruction's address */
+			if (ptrace(PTRACE_SETSIGINFO, tid, 0L, &si) < 0) return 1;
+		}
+		th->at_bp = pt_bp_find(t, p->addr) != NULL;
+		th->bp_addr = p->addr;
+		t->stats.pad_faults++;
+		return 1;
+	}
+
+	/* Anything else (an interrupt, a group-stop, an asynchronous signal)
+	 * waits until th is out: single-step it to the final jump (a few
+	 * instructions at most) and do that one on the registers.  A watchpoint
+	 * trap keeps its DR6 (a step clears it). */
+	long dr6 = -1;
+	if (sig == SIGTRAP && pt_dr_active(t)) {
+		errno = 0;
+		dr6 = ptrace(PTRACE_PEEKUSER, tid, (void *)DR6_OFF, 0L);
+		if (dr6 == -1 && errno) dr6 = -1;
+	}
+	int extra[8], nextra = 0;
+	bool stepped = false, sigstop = true;
+	for (int n = 0; n < 16 && (p = pt_pad_at(t, th->regs.rip)) != NULL; n++) {
+		off = (unsigned)(th->regs.rip - pad_base(t, p));
+		if (off == p->jmp) {
+			th->regs.rip = p->back;
+			if (pt_regs_store(th) < 0) return 1;
+			break;
+		}
+		if (ptrace(PTRACE_SINGLESTEP, tid, 0L, 0L) < 0) {
+			if (errno != ESRCH) return 1;
+			th->exiting = true;    /* killed under us: only its death is left */
+			th->kstopped = false;
+			return -1;
+		}
+		stepped = true;
+		th->regs_valid = false;
+		int st;
+		pid_t w;
+		do w = waitpid(tid, &st, __WALL); while (w < 0 && errno == EINTR);
+		if (w < 0) {
+			th->kstopped = false;  /* cannot happen: tid is our tracee */
+			return -1;
+		}
+		int ev = (unsigned)st >> 16, s2 = WIFSTOPPED(st) ? WSTOPSIG(st) : 0;
+		if (!WIFSTOPPED(st) || ev == PTRACE_EVENT_EXIT) {
+			pt_handle_status(t, tid, st);   /* dying: the normal path takes it */
+			return -1;
+		}
+		sigstop = ev == 0;
+		if (ev == 0 && s2 != SIGTRAP && nextra < 8) {
+			extra[nextra++] = s2;           /* not delivered: queued again below */
+		} else if (ev == 0 && s2 == SIGTRAP) {
+			siginfo_t s3;
+			if (ptrace(PTRACE_GETSIGINFO, tid, 0L, &s3) == 0 && s3.si_code <= 0 && nextra < 8)
+				extra[nextra++] = SIGTRAP;      /* someone's kill, not the step */
+		}
+		if (pt_regs_fetch(th) < 0) return 1;
+	}
+	t->stats.pad_left++;
+	if (dr6 != -1 && stepped) ptrace(PTRACE_POKEUSER, tid, (void *)DR6_OFF, dr6);
+	for (int i = 0; i < nextra; i++) syscall(SYS_tgkill, t->pid, tid, extra[i]);
+	if (sig && stepped) {
+		/* th now sits in the SIGTRAP stop of its last step: make it the
+		 * stop of sig, siginfo and all (restarted with sig, the kernel
+		 * delivers that siginfo: ptrace_signal()).  Go checks SIGPROF's
+		 * si_code, so no tgkill when this works. */
+		if (sigstop && ptrace(PTRACE_SETSIGINFO, tid, 0L, &si) == 0) return 1;
+		syscall(SYS_tgkill, t->pid, tid, sig);
+		return 2;
+	}
+	return 1;
+}
+
 int pt_dstep(struct tgt *t, struct pt_thread *th, struct pt_bp *bp)
 {
 	if (bp->insn.kind == PT_INSN_UNKNOWN) pt_insn_decode(t, bp);
 	struct pt_insn in = bp->insn;    /* bp may move while we wait */
 	uint64_t addr = bp->addr;
+	/* The cheapest: a jump pad (no wait, no memory access).  Only for a
+	 * thread resumed with continue (a client's single-step must stop right
+	 * after the instruction), no signal to deliver first (the handler would
+	 * run on the pad's address), no watchpoint (its trap would come from
+	 * inside the pad). */
+	if (in.pad_ok && t->step_mode == PT_STEP_AUTO && !th->stepping && !th->deliver_sig && !pt_dr_active(t)) {
+		pid_t tid = th->tid;
+		int r = padded(t, th, &in, addr);
+		if (r != PT_DSTEP_FALLBACK) return r;
+		th = pt_thread_find(t, tid);
+		if (!th) return 0;
+	}
 	switch (in.kind) {
 	case PT_INSN_STOPALL:
 	case PT_INSN_UNKNOWN:

@@ -83,6 +83,9 @@ struct pt_insn {
 	uint8_t cc;          /* JCC: condition (low nibble of opcode 0x7X) */
 	int8_t riprel_reg;   /* DISPLACE: register standing in for rip in the copy, -1 none */
 	bool call_indirect;  /* DISPLACE: fix the pushed return address */
+	bool pad_ok;         /* can run from a jump pad (pt_dstep.c): call rel32, push r64,
+			      * or a DISPLACE kind that neither uses nor changes rip */
+	uint8_t pad;         /* its pad: slot + 1 in t->pads (a cache; 0: look it up) */
 	int64_t imm;         /* immediate, displacement, branch offset, ret's imm16 */
 	uint8_t code[16];    /* the bytes executed in the scratch area */
 };
@@ -102,6 +105,24 @@ enum pt_step_mode {
 };
 
 #define PT_SCRATCH_LEN 16   /* bytes of the scratch page a displaced step uses */
+
+/* Jump pads (pt_dstep.c): a relocated copy of a breakpoint's instruction
+ * followed by an absolute jump back, one 64-byte slot each after the
+ * displaced-step area of the scratch page.  Written once, never rewritten
+ * (a thread may be inside it at any time). */
+#define PT_PAD_OFF 64
+#define PT_PAD_SLOT 64
+#define PT_PAD_MAX ((4096 - PT_PAD_OFF) / PT_PAD_SLOT)
+
+struct pt_pad {
+	uint64_t addr;      /* the breakpoint whose instruction it relocates */
+	uint64_t back;      /* where its final jump goes: addr+len, or a call's target */
+	uint8_t jmp;        /* offset of the final `jmp *0(%rip)` */
+	bool call;          /* relocated `call rel32`: rsp is 8 lower from offset PT_PAD_CALL_ST1 */
+	uint8_t code[PT_PAD_SLOT];
+};
+#define PT_PAD_CALL_ST1 5   /* call pad: offsets of the two stores of the return address */
+#define PT_PAD_CALL_ST2 12
 
 struct pt_slot {        /* one debug register DR0..3 */
 	int refs;           /* 0: free */
@@ -155,8 +176,12 @@ struct tgt {
 	bool scratch_failed;    /* mapping it failed: stop-all for this image */
 	uint64_t scratch_for;   /* breakpoint whose instruction the scratch holds */
 	uint8_t scratch_code[PT_SCRATCH_LEN];
+	struct pt_pad pads[PT_PAD_MAX];   /* slot i at scratch + PT_PAD_OFF + i * PT_PAD_SLOT */
+	int npads;
 	struct {
-		unsigned long emulated, displaced, stopall;   /* step-overs by method */
+		unsigned long emulated, displaced, stopall, padded;   /* step-overs by method */
+		unsigned long pad_left;       /* stops inside a pad, moved out by single-steps */
+		unsigned long pad_faults;     /* faults of a pad's copy, mapped back to the breakpoint */
 		unsigned long holds;                          /* pt_hold_all() calls */
 	} stats;
 };
@@ -301,6 +326,21 @@ void pt_insn_invalidate(struct tgt *t, uint64_t addr, size_t len);
 int pt_dstep(struct tgt *t, struct pt_thread *th, struct pt_bp *bp);
 /* The image changed or the process went away: the scratch page is gone. */
 void pt_dstep_forget(struct tgt *t);
+/* The jump pad whose slot holds pc, or NULL (one compare when none). */
+static inline const struct pt_pad *pt_pad_at(const struct tgt *t, uint64_t pc)
+{
+	uint64_t off = pc - t->scratch - PT_PAD_OFF;
+	return off < (uint64_t)t->npads * PT_PAD_SLOT ? &t->pads[off / PT_PAD_SLOT] : NULL;
+}
+/* th (kstopped, registers fetched) stopped inside a jump pad: in a
+ * signal-delivery-stop of sig, or an event stop (sig 0).  A fault of the
+ * pad's copy of the instruction is mapped back to the breakpoint (as if
+ * raised there); anything else has th single-stepped out of the pad, sig
+ * kept for the stop it is now in (its siginfo too).  Returns 1: handle the
+ * stop as usual (th is out); 2: sig was queued again, handle it as a stop
+ * with nothing to report; -1: th is no longer in a stop to handle (it died
+ * meanwhile; handled). */
+int pt_pad_leave(struct tgt *t, struct pt_thread *th, int sig);
 /* Step mode from GOTAP_PT_STEPOVER (auto|displace|stopall). */
 enum pt_step_mode pt_step_mode_env(void);
 

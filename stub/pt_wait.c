@@ -500,6 +500,22 @@ void pt_handle_status(struct tgt *t, pid_t tid, int status)
 			return;
 		}
 	}
+	/* Jump pads (pt_dstep.c) are invisible: a thread that stopped inside
+	 * one is moved out of it (or, for a fault of the pad's copy, back onto
+	 * its breakpoint) before the stop is judged.  Only signal-delivery-
+	 * and interrupt/group-stops can find it there (a pad makes no syscall).
+	 * On the hot path (an int3 hit) the registers are fetched for the
+	 * classification anyway: this costs one compare. */
+	if (t->npads && !th->stepping && !th->stepping_over &&
+	    (event == PTRACE_EVENT_STOP || (event == 0 && sig != (SIGTRAP | 0x80))) &&
+	    pt_regs_fetch(th) == 0 && pt_pad_at(t, th->regs.rip)) {
+		int r = pt_pad_leave(t, th, event == 0 ? sig : 0);
+		if (r < 0) return;
+		if (r == 2) {           /* its signal comes back as a stop of its own */
+			pt_settle(t, th, satisfied);
+			return;
+		}
+	}
 	switch (event) {
 	case 0:
 		break;

@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "../lib/check.h"
@@ -165,16 +166,48 @@ static int run_sites(const char *prog, enum pt_step_mode m, struct rec *rec, uns
 
 #define NREG (sizeof(struct user_regs_struct) / sizeof(unsigned long long))
 
+static struct rec g_ref[NSITES];   /* the stop-all method's results (test_sites) */
+static const char *const regname[NREG] = {
+	"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx",
+	"rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base",
+	"ds", "es", "fs", "gs",
+};
+
+/* Does got (site k) equal the stop-all method's registers and stack? */
+static bool same_as_ref(const char *what, int k, const struct rec *got)
+{
+	const struct rec *ref = &g_ref[k];
+	const unsigned long long *a = (const unsigned long long *)&ref->after;
+	const unsigned long long *b = (const unsigned long long *)&got->after;
+	bool same = ref->hits == got->hits && ref->hits > 0;
+	for (size_t i = 0; i < NREG; i++) {
+		/* eflags: TF, RF; r11 holds the rflags the syscall before
+		 * ds_s_leave saved: TF if the reference stepped it, not if a
+		 * pad run let it run */
+		unsigned long long mask = i == 18 || i == 6 ? ~0x10100ull : ~0ull;
+		if (i == 10 && strcmp(sites[k], "ds_s_syscall") == 0) mask = 0;  /* getpid */
+		if ((a[i] & mask) != (b[i] & mask)) {
+			printf("# %s %s: %s %#llx, stop-all gives %#llx\n", what, sites[k], regname[i], b[i], a[i]);
+			same = false;
+		}
+	}
+	if (memcmp(ref->stack, got->stack, sizeof ref->stack) != 0) {
+		printf("# %s %s: stack top %#lx %#lx, stop-all gives %#lx %#lx\n", what, sites[k], got->stack[0],
+		       got->stack[1], ref->stack[0], ref->stack[1]);
+		same = false;
+	}
+	if (memcmp(ref->fp.xmm_space, got->fp.xmm_space, 16) != 0) {
+		printf("# %s %s: xmm0 differs\n", what, sites[k]);
+		same = false;
+	}
+	return same;
+}
+
 static void test_sites(const char *prog)
 {
-	static const char *const regname[NREG] = {
-		"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx",
-		"rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base",
-		"ds", "es", "fs", "gs",
-	};
-	struct rec ref[NSITES], got[NSITES];
+	struct rec *ref = g_ref, got[NSITES];
 	unsigned long st[4];
-	memset(ref, 0, sizeof ref);
+	memset(g_ref, 0, sizeof g_ref);
 	int s = run_sites(prog, PT_STEP_STOPALL, ref, st);
 	CHECK("sites stopall (reference): program checks pass, exit 0", s == 0);
 	CHECK("sites stopall: every step-over by stop-all", st[0] == 0 && st[1] == 0 && st[2] >= (unsigned long)NSITES);
@@ -187,30 +220,7 @@ static void test_sites(const char *prog)
 		printf("# %s: emulated %lu displaced %lu stopall %lu holds %lu\n", mode_name[m], st[0], st[1],
 		       st[2], st[3]);
 		int mism = 0;
-		for (int k = 0; k < NSITES; k++) {
-			unsigned long long *a = (unsigned long long *)&ref[k].after;
-			unsigned long long *b = (unsigned long long *)&got[k].after;
-			bool same = ref[k].hits == got[k].hits && ref[k].hits > 0;
-			for (size_t i = 0; i < NREG; i++) {
-				unsigned long long mask = i == 18 ? ~0x10100ull : ~0ull;   /* eflags: TF, RF */
-				if (i == 10 && strcmp(sites[k], "ds_s_syscall") == 0) mask = 0;  /* getpid */
-				if ((a[i] & mask) != (b[i] & mask)) {
-					printf("# %s %s: %s %#llx, stop-all gives %#llx\n", mode_name[m], sites[k],
-					       regname[i], b[i], a[i]);
-					same = false;
-				}
-			}
-			if (memcmp(ref[k].stack, got[k].stack, sizeof ref[k].stack) != 0) {
-				printf("# %s %s: stack top %#lx %#lx, stop-all gives %#lx %#lx\n", mode_name[m],
-				       sites[k], got[k].stack[0], got[k].stack[1], ref[k].stack[0], ref[k].stack[1]);
-				same = false;
-			}
-			if (memcmp(ref[k].fp.xmm_space, got[k].fp.xmm_space, 16) != 0) {
-				printf("# %s %s: xmm0 differs\n", mode_name[m], sites[k]);
-				same = false;
-			}
-			if (!same) mism++;
-		}
+		for (int k = 0; k < NSITES; k++) mism += !same_as_ref(mode_name[m], k, &got[k]);
 		snprintf(name, sizeof name, "sites %s: registers and stack after each of %d step-overs as native",
 			 mode_name[m], NSITES);
 		CHECK(name, mism == 0);
@@ -307,14 +317,204 @@ static void test_hot_threads(const char *prog, enum pt_step_mode m)
 		 2 * T * N);
 	CHECK(name, hits == 2 * T * N && other == 0 && ev.kind == TGT_EV_EXITED && ev.status == 0);
 	if (hits != 2 * T * N) printf("# hits %d other %d\n", hits, other);
-	printf("# hot threads %s: %d hits in %.3f s = %.1f us/hit (emulated %lu displaced %lu stopall %lu holds %lu)\n",
-	       mode_name[m], hits, dt, dt * 1e6 / (hits ? hits : 1), t->stats.emulated, t->stats.displaced,
+	printf("# hot threads %s: %d hits in %.3f s = %.1f us/hit (padded %lu emulated %lu displaced %lu stopall %lu holds %lu)\n",
+	       mode_name[m], hits, dt, dt * 1e6 / (hits ? hits : 1), t->stats.padded, t->stats.emulated, t->stats.displaced,
 	       t->stats.stopall, t->stats.holds);
 	if (m != PT_STEP_STOPALL) {
 		snprintf(name, sizeof name, "hot threads %s: the other threads never stopped (1 hold: scratch page)",
 			 mode_name[m]);
 		CHECK(name, t->stats.stopall == 0 && t->stats.holds == 1);
 	}
+	ops->destroy(t);
+}
+
+/* Jump pads (stub/pt_dstep.c): in "auto" mode a thread resumed with continue
+ * from a breakpoint on a `call rel32` or a plain position-independent
+ * instruction runs a relocated copy from a pad in the scratch page.  Nobody
+ * can single-step it there, so the state after it is observed at a second
+ * breakpoint on the next instruction (the call's target: [rsp] must be the
+ * ORIGINAL return address) and compared with the stop-all method's. */
+static void test_pad_sites(const char *prog)
+{
+	static const char *const pads[] = { "ds_s_push", "ds_s_imul", "ds_s_call", "ds_s_pop", "ds_s_leave" };
+	enum { NP = sizeof pads / sizeof pads[0] };
+	char name[160];
+	pid_t pid;
+	struct tgt *t = launch(prog, (char *[]){ "sites", NULL }, PT_STEP_AUTO, &pid);
+	CHECK("pad sites: launch", t != NULL);
+	if (!t) return;
+	int k[NP];
+	uint64_t at[NP], after[NP];
+	bool ok = true;
+	for (int i = 0; i < NP; i++) {
+		k[i] = 0;
+		while (k[i] < NSITES && strcmp(sites[k[i]], pads[i]) != 0) k[i]++;
+		at[i] = ptu_sym(pid, prog, pads[i]);
+		ok &= k[i] < NSITES && at[i] && ops->insert_bp(t, TGT_BP_SW, at[i], 1) == 0;
+		struct pt_bp *bp = ok ? pt_bp_find(t, at[i]) : NULL;
+		ok &= bp && bp->insn.pad_ok;
+		if (!ok) break;
+		after[i] = at[i] + bp->insn.len + (bp->insn.kind == PT_INSN_CALL ? (uint64_t)bp->insn.imm : 0);
+	}
+	for (int i = 0; ok && i < NP; i++) ok &= ops->insert_bp(t, TGT_BP_SW, after[i], 1) == 0;
+	CHECK("pad sites: push, imul, call, pop, leave can run from a pad; breakpoints after each", ok);
+	struct rec got[NP];
+	memset(got, 0, sizeof got);
+	struct tgt_event ev = { 0 };
+	int cur = -1, status = -1, r = ok ? ops->resume(t, -1, TGT_RESUME_CONT, 0) : -1;
+	while (r == 0 && ptu_wait(ops, t, &ev, 20000) == 1) {
+		if (ev.kind == TGT_EV_EXITED) {
+			status = ev.status;
+			break;
+		}
+		if (ev.kind != TGT_EV_STOPPED || ev.reason != TGT_REASON_SWBREAK) break;
+		if (cur >= 0 && ev.addr == after[cur]) {
+			struct rec *x = &got[cur];
+			x->hits++;
+			ptrace(PTRACE_GETREGS, ev.tid, 0L, &x->after);
+			x->after.rip = ev.addr;   /* the hit's rewind is in the backend's cache only */
+			ptrace(PTRACE_GETFPREGS, ev.tid, 0L, &x->fp);
+			ops->read_mem(t, x->after.rsp, (uint8_t *)x->stack, sizeof x->stack);
+			cur = -1;
+		}
+		for (int i = 0; i < NP; i++)
+			if (ev.addr == at[i]) cur = i;
+		r = ops->resume(t, -1, TGT_RESUME_CONT, 0);
+	}
+	CHECK("pad sites: program checks pass, exit 0", status == 0);
+	int mism = 0;
+	for (int i = 0; i < NP; i++) mism += !same_as_ref("pad", k[i], &got[i]);
+	snprintf(name, sizeof name, "pad sites: registers and stack after each of %d pads as native", NP);
+	CHECK(name, mism == 0);
+	printf("# pad sites: padded %lu emulated %lu displaced %lu stopall %lu\n", t->stats.padded,
+	       t->stats.emulated, t->stats.displaced, t->stats.stopall);
+	CHECK("pad sites: each of them stepped over through its pad", t->stats.padded == NP);
+	ops->destroy(t);
+}
+
+/* Is any thread's pc, as the backend reports it, inside the scratch page? */
+static int pcs_in_scratch(struct tgt *t)
+{
+	struct tgt_thread_info ti[16];
+	int n = ops->list_threads(t, ti, 16), bad = 0;
+	for (int i = 0; i < n && i < 16; i++) {
+		uint64_t pc = 0;
+		if (ops->read_reg(t, ti[i].tid, 16, (uint8_t *)&pc) < 0) continue;   /* exiting */
+		if (t->scratch && pc >= t->scratch && pc < t->scratch + 4096) {
+			printf("# thread %d at %#lx: in the scratch page\n", (int)ti[i].tid, (unsigned long)pc);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* "padhot 4 N F": a breakpoint on ds_s_padcall (`call rel32`), only the
+ * hitting thread resumed, with continue.  Every call is reported once, the
+ * program's result and return addresses are right, and in "auto" mode each
+ * hit went through the pad: the other threads never stopped (one hold: the
+ * scratch page).  F 's': a SIGALRM every 100 us, passed; its handler must
+ * never see a pad address.  rounds > 0: every 20 hits the hitting thread is
+ * resumed and at once every thread stopped (an all-stop report), and no
+ * thread's pc may be in the scratch page, rounds times. */
+static void test_pad_hot(const char *prog, enum pt_step_mode m, const char *flags, int rounds)
+{
+	char name[200], what[64];
+	pid_t pid;
+	const int T = 4;
+	const long N = 12500;
+	snprintf(what, sizeof what, "pad hot %s%s%s", mode_name[m], strchr(flags, 's') ? " +SIGALRM" : "",
+		 rounds ? " +stop-all" : "");
+	struct tgt *t = launch(prog, (char *[]){ "padhot", "4", "12500", (char *)flags, NULL }, m, &pid);
+	snprintf(name, sizeof name, "%s: launch", what);
+	CHECK(name, t != NULL);
+	if (!t) return;
+	uint64_t bp = ptu_sym(pid, prog, "ds_s_padcall");
+	snprintf(name, sizeof name, "%s: breakpoint on the call", what);
+	CHECK(name, bp && ops->insert_bp(t, TGT_BP_SW, bp, 1) == 0);
+	bool pass[65] = { false };
+	pass[SIGALRM] = true;
+	ops->set_pass_signals(t, pass);
+	struct tgt_event ev = { 0 };
+	long hits = 0, other = 0;
+	int done_rounds = 0, inpad = 0;
+	double t0 = now_s();
+	int r = ops->resume(t, -1, TGT_RESUME_CONT, 0);
+	while (r == 0 && ptu_wait(ops, t, &ev, 30000) == 1) {
+		if (ev.kind != TGT_EV_STOPPED) break;
+		if (ev.reason == TGT_REASON_SWBREAK && ev.addr == bp) hits++;
+		else if (ev.reason != TGT_REASON_INTERRUPT && other++ < 5)
+			printf("# stop: reason %d sig %d\n", ev.reason, ev.sig);
+		r = ops->resume(t, ev.tid, TGT_RESUME_CONT, 0);
+		if (r == 0 && done_rounds < rounds && hits % 20 == 0) {
+			/* ev.tid was just sent into its pad: stop it (and all) now */
+			done_rounds++;
+			r = ops->stop_all(t);
+			inpad += pcs_in_scratch(t);
+			r = r ? r : ops->resume(t, -1, TGT_RESUME_CONT, 0);
+		}
+	}
+	double dt = now_s() - t0;
+	snprintf(name, sizeof name, "%s: %ld hits, program's count and return addresses right%s, exit 0", what,
+		 T * N, strchr(flags, 's') ? ", no handler saw a pad" : "");
+	CHECK(name, hits == T * N && other == 0 && ev.kind == TGT_EV_EXITED && ev.status == 0);
+	if (hits != T * N || ev.kind != TGT_EV_EXITED || ev.status != 0)
+		printf("# hits %ld other %ld last event %d status %d\n", hits, other, ev.kind, ev.status);
+	printf("# %s: %ld hits in %.3f s = %.1f us/hit (padded %lu emulated %lu displaced %lu stopall %lu holds %lu; "
+	       "pad exits %lu pad faults %lu)\n", what, hits, dt, dt * 1e6 / (hits ? (double)hits : 1),
+	       t->stats.padded, t->stats.emulated, t->stats.displaced, t->stats.stopall, t->stats.holds,
+	       t->stats.pad_left, t->stats.pad_faults);
+	if (m == PT_STEP_AUTO) {
+		snprintf(name, sizeof name, "%s: every hit through the pad, no stop-all, one hold (scratch page)",
+			 what);
+		CHECK(name, t->stats.padded + t->stats.emulated == (unsigned long)hits && t->stats.emulated <= 4 &&
+		      t->stats.stopall == 0 && t->stats.holds == 1);
+	}
+	if (strchr(flags, 's') && m == PT_STEP_AUTO) {
+		snprintf(name, sizeof name, "%s: threads stopped in a pad were moved out of it", what);
+		CHECK(name, t->stats.pad_left > 0);
+	}
+	if (rounds) {
+		snprintf(name, sizeof name, "%s: %d stop-alls, no thread's pc in the scratch page (%lu moved out)",
+			 what, rounds, t->stats.pad_left);
+		CHECK(name, done_rounds == rounds && inpad == 0 && t->stats.pad_left > 0);
+	}
+	ops->destroy(t);
+}
+
+/* Detach while 4 threads run through the pad: the program goes on to its
+ * normal end with the right result, and the original byte is back. */
+static void test_pad_detach(const char *prog)
+{
+	pid_t pid;
+	struct tgt *t = launch(prog, (char *[]){ "padhot", "4", "200000", "w", NULL }, PT_STEP_AUTO, &pid);
+	CHECK("pad detach: launch", t != NULL);
+	if (!t) return;
+	uint64_t bp = ptu_sym(pid, prog, "ds_s_padcall");
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t orig[8] = { 0 }, now[8] = { 0 };
+	bool ok = fd >= 0 && pread(fd, orig, sizeof orig, (off_t)bp) == (ssize_t)sizeof orig;
+	CHECK("pad detach: breakpoint on the call", ok && bp && ops->insert_bp(t, TGT_BP_SW, bp, 1) == 0);
+	struct tgt_event ev = { 0 };
+	long hits = 0;
+	int r = ops->resume(t, -1, TGT_RESUME_CONT, 0);
+	while (r == 0 && hits < 3000 && ptu_wait(ops, t, &ev, 30000) == 1 && ev.kind == TGT_EV_STOPPED) {
+		hits += ev.reason == TGT_REASON_SWBREAK;
+		if (hits < 3000) r = ops->resume(t, ev.tid, TGT_RESUME_CONT, 0);
+	}
+	unsigned long padded = t->stats.padded;
+	r = r ? r : ops->detach(t, 0);
+	CHECK("pad detach: 3000 hits through the pad, detached", r == 0 && hits == 3000 && padded >= 2990);
+	/* The program waits for SIGUSR2 before it exits: its memory is there. */
+	ok = fd >= 0 && pread(fd, now, sizeof now, (off_t)bp) == (ssize_t)sizeof now;
+	CHECK("pad detach: the original bytes are back", ok && memcmp(orig, now, sizeof now) == 0 && now[0] != 0xcc);
+	if (fd >= 0) close(fd);
+	int st = -1;
+	pid_t w = kill(pid, SIGUSR2) == 0 ? waitpid(pid, &st, 0) : -1;
+	CHECK("pad detach: the program ends normally with the right result",
+	      w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (w == pid && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) printf("# status %#x\n", st);
 	ops->destroy(t);
 }
 
@@ -336,8 +536,8 @@ static void test_go(const char *prog, enum pt_step_mode m)
 	snprintf(name, sizeof name, "go hot %s: 3200 hits, SIGURG passed, exit 0", mode_name[m]);
 	CHECK(name, hits == 3200 && other == 0 && ev.kind == TGT_EV_EXITED && ev.status == 0);
 	if (hits != 3200) printf("# hits %d other %d\n", hits, other);
-	printf("# go hot %s: %d hits in %.3f s = %.1f us/hit (emulated %lu displaced %lu stopall %lu holds %lu)\n",
-	       mode_name[m], hits, dt, dt * 1e6 / (hits ? hits : 1), t->stats.emulated, t->stats.displaced,
+	printf("# go hot %s: %d hits in %.3f s = %.1f us/hit (padded %lu emulated %lu displaced %lu stopall %lu holds %lu)\n",
+	       mode_name[m], hits, dt, dt * 1e6 / (hits ? hits : 1), t->stats.padded, t->stats.emulated, t->stats.displaced,
 	       t->stats.stopall, t->stats.holds);
 	if (m != PT_STEP_STOPALL) {
 		snprintf(name, sizeof name, "go hot %s: no stop-all step-over", mode_name[m]);
@@ -357,6 +557,12 @@ int main(void)
 	test_sites(prog);
 	for (enum pt_step_mode m = PT_STEP_AUTO; m <= PT_STEP_STOPALL; m++) test_fault(prog, m);
 	for (enum pt_step_mode m = PT_STEP_AUTO; m <= PT_STEP_STOPALL; m++) test_hot_threads(prog, m);
+	test_pad_sites(prog);
+	for (enum pt_step_mode m = PT_STEP_AUTO; m <= PT_STEP_STOPALL; m++) test_pad_hot(prog, m, "-", 0);
+	test_pad_hot(prog, PT_STEP_AUTO, "s", 0);
+	test_pad_hot(prog, PT_STEP_AUTO, "-", 200);
+	test_pad_hot(prog, PT_STEP_AUTO, "s", 200);
+	test_pad_detach(prog);
 	p = ptu_target("pt_gohot");
 	if (p && realpath(p, goprog)) {
 		for (enum pt_step_mode m = PT_STEP_AUTO; m <= PT_STEP_STOPALL; m++) test_go(goprog, m);

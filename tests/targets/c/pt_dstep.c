@@ -14,6 +14,16 @@
  *                `lock incq ds_counter(%rip)`, displaced) and ds_hot_c (a C
  *                function: `push %rbp`, emulated) N times, while one more
  *                thread spins on ds_spin; exit 0 iff both counts are T*N
+ *   padhot T N F T threads each call ds_pad_caller N times: its first
+ *                instruction ds_s_padcall is a `call rel32` (a jump pad's
+ *                case); the callee checks that [rsp] is the original return
+ *                address.  F (a string, "-" for none): 's' adds a SIGALRM
+ *                every 100 us (setitimer) whose handler records the
+ *                interrupted rip and si_code; 'w' waits for a SIGUSR2 before
+ *                exiting.  Exit 0 iff the count is T*N, every return address
+ *                was right and no handler saw a rip in an anonymous
+ *                executable mapping (the stub's scratch page: its pads must
+ *                stay invisible); 1 count, 3 rip in a pad, 4 return address
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -24,9 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
-long ds_data = 7, ds_out, ds_counter, ds_calls;
+long ds_data = 7, ds_out, ds_counter, ds_calls, ds_pad_count, ds_pad_bad;
 double ds_dbl = 2.5, ds_dblout;
 void *ds_fnptr;
 volatile long ds_spin;
@@ -37,6 +48,7 @@ long ds_run(void);
 void ds_callee(void);
 void ds_hot_rip(void);
 void ds_fault(void);
+void ds_pad_caller(void);
 extern char ds_s_fault[];
 static volatile int fault_ok;
 
@@ -62,6 +74,24 @@ __asm__(
 	"	.type ds_hot_rip,@function\n"
 	"ds_hot_rip:\n"
 	"	lock incq ds_counter(%rip)\n"
+	"	ret\n"
+	"	.globl ds_pad_caller\n"
+	"	.type ds_pad_caller,@function\n"
+	"ds_pad_caller:\n"
+	"	.globl ds_s_padcall\n"
+	"ds_s_padcall:\n"
+	"	call ds_pad_callee\n"
+	"ds_pad_ret:\n"
+	"	ret\n"
+	"	.globl ds_pad_callee\n"
+	"	.type ds_pad_callee,@function\n"
+	"ds_pad_callee:\n"
+	"	lea ds_pad_ret(%rip), %rax\n"
+	"	cmp %rax, (%rsp)\n"
+	"	je 1f\n"
+	"	lock incq ds_pad_bad(%rip)\n"
+	"1:\n"
+	"	lock incq ds_pad_count(%rip)\n"
 	"	ret\n"
 	"	.globl ds_fault\n"
 	"	.type ds_fault,@function\n"
@@ -183,6 +213,76 @@ __attribute__((noinline)) void ds_hot_c(void)
 
 static long per_thread;
 
+#define NPC (1 << 16)
+static uintptr_t sig_pc[NPC];
+static atomic_long sig_n, sig_notkernel;
+
+static void on_alrm(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	(void)sig;
+	long i = atomic_fetch_add(&sig_n, 1);
+	if (i < NPC) sig_pc[i] = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	if (si->si_code != SI_KERNEL) atomic_fetch_add(&sig_notkernel, 1);   /* siginfo not the timer's */
+}
+
+static void *pad_worker(void *arg)
+{
+	(void)arg;
+	for (long i = 0; i < per_thread; i++) ds_pad_caller();
+	return NULL;
+}
+
+/* How many recorded handler rips lie in an anonymous executable mapping. */
+static long rips_in_anon_exec(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	long bad = 0, n = sig_n < NPC ? sig_n : NPC;
+	if (!f) return -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long lo, hi, ino;
+		char perm[8], path[256] = "";
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %lu %255s", &lo, &hi, perm, &ino, path) < 4) continue;
+		if (perm[2] != 'x' || ino != 0 || path[0]) continue;
+		for (long i = 0; i < n; i++)
+			if (sig_pc[i] >= lo && sig_pc[i] < hi) bad++;
+	}
+	fclose(f);
+	return bad;
+}
+
+static int pad_hot(int nt, const char *flags)
+{
+	pthread_t th[64];
+	sigset_t usr2;
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	if (nt < 1 || nt > 64 || pthread_sigmask(SIG_BLOCK, &usr2, NULL)) return 2;
+	if (strchr(flags, 's')) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = on_alrm;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		struct itimerval it = { { 0, 100 }, { 0, 100 } };
+		if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL)) return 2;
+	}
+	for (int i = 0; i < nt; i++)
+		if (pthread_create(&th[i], NULL, pad_worker, NULL)) return 90;
+	for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	if (setitimer(ITIMER_REAL, &off, NULL)) return 2;
+	long inpad = rips_in_anon_exec();
+	printf("padhot %ld bad %ld signals %ld in-pad %ld not-kernel %ld\n", ds_pad_count, ds_pad_bad,
+	       (long)sig_n, inpad, (long)sig_notkernel);
+	fflush(stdout);
+	int sig;
+	if (strchr(flags, 'w') && sigwait(&usr2, &sig)) return 2;
+	if (ds_pad_count != nt * per_thread) return 1;
+	if (inpad != 0) return 3;
+	return ds_pad_bad ? 4 : 0;
+}
+
 static void *worker(void *arg)
 {
 	(void)arg;
@@ -236,6 +336,10 @@ int main(int argc, char **argv)
 		long want = nt * per_thread;
 		printf("hot %ld %ld spin %ld\n", ds_counter, (long)ds_c_count, ds_spin);
 		return ds_counter == want && ds_c_count == want ? 0 : 1;
+	}
+	if (!strcmp(mode, "padhot") && argc > 4) {
+		per_thread = atol(argv[3]);
+		return pad_hot(atoi(argv[2]), argv[4]);
 	}
 	return 99;
 }
