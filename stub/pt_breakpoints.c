@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
+#include <unistd.h>
 
 #include "pt_int.h"
 
@@ -30,13 +31,88 @@ struct pt_bp *pt_bp_find(struct tgt *t, uint64_t addr)
 	return NULL;
 }
 
-static int sw_insert(struct tgt *t, uint64_t addr)
+/* Write a jump's bytes so that a thread arriving at addr at any moment
+ * sees either an int3 or the whole instruction: the first byte becomes
+ * an int3, then the tail, then the first byte (as Linux's text_poke_bp).
+ * Used with every thread held; the order also covers the paths that
+ * cannot hold them (pt_fork.c). */
+long pt_poke5(int fd, uint64_t addr, const uint8_t b[5])
 {
+	uint8_t cc = 0xcc;
+	ssize_t n;
+	do n = pwrite(fd, &cc, 1, (off_t)addr); while (n < 0 && errno == EINTR);
+	if (n != 1) return n < 0 ? -errno : -EIO;
+	do n = pwrite(fd, b + 1, 4, (off_t)(addr + 1)); while (n < 0 && errno == EINTR);
+	if (n != 4) return n < 0 ? -errno : -EIO;
+	do n = pwrite(fd, b, 1, (off_t)addr); while (n < 0 && errno == EINTR);
+	if (n != 1) return n < 0 ? -errno : -EIO;
+	return 5;
+}
+
+int pt_jump_out(struct tgt *t, struct pt_bp *bp)
+{
+	if (!bp->jump) return 0;
+	uint64_t addr = bp->addr;
+	if (t->vforks) {           /* the original bytes are in memory now; the int3 comes back at VFORK_DONE */
+		bp->jump = false;
+		return 0;
+	}
+	int r = pt_hold_all(t);
+	bp = pt_bp_find(t, addr);  /* the table does not move while held, but be sure */
+	if (r == 0 && bp && bp->jump && t->memfd >= 0 && !t->exited) {
+		uint8_t b[5];
+		memcpy(b, bp->orig5, 5);
+		b[0] = 0xcc;
+		long w = pt_poke5(t->memfd, addr, b);
+		if (w == 5) bp->jump = false;
+		else r = w < 0 ? (int)w : -EIO;
+	}
+	pt_release(t);
+	if (t->exited) return 0;
+	return r;
+}
+
+/* Every jump back to an int3 (a watchpoint: a pad's copy of the
+ * instruction must not be what triggers it). */
+static int jumps_out(struct tgt *t)
+{
+	int err = 0;
+	for (int i = 0; i < t->nbp; i++) {
+		int r = pt_jump_out(t, &t->bps[i]);
+		if (r < 0 && !err) err = r;
+	}
+	return err;
+}
+
+static int sw_insert(struct tgt *t, uint64_t addr, bool trace)
+{
+	/* A breakpoint inside another's jump (its tail bytes): that one goes
+	 * back to an int3 first, so that the byte read below is the original. */
+	bool moved = false;
+	for (int i = 0; i < t->nbp; i++)
+		if (t->bps[i].jump && addr > t->bps[i].addr && addr - t->bps[i].addr < 5) {
+			int r = pt_jump_out(t, &t->bps[i]);
+			if (r < 0) return r;
+			moved = true;
+		}
 	struct pt_bp *bp = pt_bp_find(t, addr);
 	if (bp) {
 		bp->refs++;
+		if (trace) bp->trace_refs++;
+		else if (bp->jump) {
+			/* A client breakpoint: its hits are reported as stops, with
+			 * an int3 as any (a jump is for tracepoints only). */
+			int r = pt_jump_out(t, bp);
+			pt_restart_idle(t);
+			if (r < 0) {
+				if ((bp = pt_bp_find(t, addr)) != NULL) bp->refs--;
+				return r;
+			}
+		}
+		if (moved) pt_restart_idle(t);
 		return 0;
 	}
+	if (moved) pt_restart_idle(t);
 	if (t->nbp == t->bpcap) {
 		int cap = t->bpcap ? t->bpcap * 2 : 16;
 		struct pt_bp *n = realloc(t->bps, (size_t)cap * sizeof *n);
@@ -51,17 +127,31 @@ static int sw_insert(struct tgt *t, uint64_t addr)
 		r = pt_mem_write_raw(t, addr, &cc, 1);
 		if (r != 1) return r < 0 ? (int)r : -EIO;
 	}
-	t->bps[t->nbp++] = (struct pt_bp){ .addr = addr, .orig = orig, .refs = 1 };
+	t->bps[t->nbp++] = (struct pt_bp){ .addr = addr, .orig = orig, .refs = 1, .trace_refs = trace };
 	pt_insn_decode(t, &t->bps[t->nbp - 1]);   /* for stepping over it (pt_dstep.c) */
 	return 0;
 }
 
-static int sw_remove(struct tgt *t, uint64_t addr)
+static int sw_remove(struct tgt *t, uint64_t addr, bool trace)
 {
 	struct pt_bp *bp = pt_bp_find(t, addr);
 	if (!bp) return -ENOENT;
+	if (trace && bp->trace_refs > 0) bp->trace_refs--;
 	if (--bp->refs > 0) return 0;
-	long r = pt_mem_write_raw(t, addr, &bp->orig, 1);
+	long r;
+	if (bp->jump && !t->vforks) {
+		/* The 5 bytes back with every thread held.  A thread that took
+		 * the jump just before traps in the pad (a hit of a breakpoint
+		 * that is gone: pt_wait.c lets it run on through the pad). */
+		int e = pt_hold_all(t);
+		bp = pt_bp_find(t, addr);
+		r = e < 0 ? e : !bp ? 1 : t->exited ? 1 : pt_poke5(t->memfd, addr, bp->orig5) == 5 ? 1 : -EIO;
+		pt_release(t);
+		pt_restart_idle(t);
+		if (!bp) return 0;
+	} else {
+		r = pt_mem_write_raw(t, addr, &bp->orig, 1);
+	}
 	*bp = t->bps[--t->nbp];
 	t->gone_bps[t->gone_next++ % (sizeof t->gone_bps / sizeof t->gone_bps[0])] = addr;
 	return r == 1 ? 0 : (r < 0 ? (int)r : -EIO);
@@ -225,13 +315,18 @@ int pt_insert_bp(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len)
 	if (!t->pid || t->exited) return -ESRCH;
 	switch (k) {
 	case TGT_BP_SW:
+	case TGT_BP_TRACE:
 		if (len != 1) return -EINVAL;   /* x86: gdb's kind is always 1 */
-		return sw_insert(t, addr);
+		return sw_insert(t, addr, k == TGT_BP_TRACE);
 	case TGT_BP_HW:
 	case TGT_WP_WRITE:
 	case TGT_WP_READ:
-	case TGT_WP_ACCESS:
+	case TGT_WP_ACCESS: {
+		int r = jumps_out(t);
+		pt_restart_idle(t);
+		if (r < 0) return r;
 		return hw_insert(t, k, addr, len);
+	}
 	}
 	return -EINVAL;
 }
@@ -241,8 +336,9 @@ int pt_remove_bp(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len)
 	if (!t->pid || t->exited) return -ESRCH;
 	switch (k) {
 	case TGT_BP_SW:
+	case TGT_BP_TRACE:
 		if (len != 1) return -EINVAL;
-		return sw_remove(t, addr);
+		return sw_remove(t, addr, k == TGT_BP_TRACE);
 	case TGT_BP_HW:
 	case TGT_WP_WRITE:
 	case TGT_WP_READ:
@@ -256,7 +352,10 @@ int pt_bp_remove_all(struct tgt *t)
 {
 	int err = 0;
 	for (int i = 0; i < t->nbp; i++) {
-		long w = pt_mem_write_raw(t, t->bps[i].addr, &t->bps[i].orig, 1);
+		/* every thread is stopped (detach): a jump's 5 bytes go back too */
+		const struct pt_bp *bp = &t->bps[i];
+		long w = bp->jump ? (pt_poke5(t->memfd, bp->addr, bp->orig5) == 5 ? 1 : -EIO)
+				  : pt_mem_write_raw(t, bp->addr, &bp->orig, 1);
 		if (w != 1 && !err) err = w < 0 ? (int)w : -EIO;
 	}
 	t->nbp = 0;

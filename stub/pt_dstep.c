@@ -46,6 +46,39 @@
  *             breakpoint address with rsp as before, like a displaced step's.
  *             Detach leaves the page and its pads mapped (no thread is inside
  *             one by then: every stop steps them out).
+ *   jumps     the int3 itself replaced, for a breakpoint only tracepoints
+ *             use (TGT_BP_TRACE: its hits are never client stops) on an
+ *             instruction of 5 bytes or more: at its first hit it gets a
+ *             JUMP PAD -- an int3, then the pad above -- and `jmp rel32` to
+ *             it in place of the int3 (gdbserver's fast-tracepoint jump, with
+ *             the collection still done by the stub: the pad traps).  A hit
+ *             traps at pad + 1 (pt_wait.c classify_trap) and is reported at
+ *             the breakpoint's address, rip = that address in the register
+ *             cache while the kernel's stays pad + 1 (th->jp_rip;
+ *             pt_regs_store maps a write of the address back); resuming it
+ *             writes nothing (pt_step.c): wait4, GETREGS, CONT, nothing else.
+ *             Reach: the scratch page is asked for just below the lowest
+ *             mapping of the file holding the first address that needs it
+ *             (an mmap hint: a non-PIE Go binary's text is at 0x400000); out
+ *             of a rel32's reach, the int3 and a plain pad (bp insn.no_jump).
+ *             The 5 bytes are written with every thread held (int3 first,
+ *             then the tail, then the first byte: pt_poke5) and go back the
+ *             same way (pt_jump_out) when anything needs an ordinary int3
+ *             there: a client Z0 at the address, a watchpoint, a memory write
+ *             into the instruction, a stop-all step-over.  Pads are never
+ *             rewritten, so a thread inside one runs on safely.  Reads show
+ *             the original bytes, detach restores them, fork children get
+ *             them (pt_fork.c: a child entering a pad would die of its int3),
+ *             a vfork child sharing the memory gets them and an int3 follows.
+ *             A thread needing the original address first (a single-step, a
+ *             signal to deliver, a watchpoint) is put back there (the jump
+ *             has no effect) and stepped over as any.  Invisible as pads: a
+ *             thread stopped at pad + 0 (took the jump, not the int3) is put
+ *             back on the address -- its hit comes after, a handler sees the
+ *             address; at pad + 1 with its trap still pending (an interrupt
+ *             came first) the trap is taken as a hit; anything else at pad +
+ *             1 comes after its hit was taken: stepped out (pt_pad_leave).
+ *             GOTAP_PT_JUMPPAD=0 disables them.
  *   stop-all  (PT_DSTEP_FALLBACK, pt_step.c) for the rest: syscall/int (the
  *             kernel sees rip, and clone/fork copy it), far branches, other
  *             relative branches (loop, jrcxz, xbegin), rip-relative VEX/EVEX.
@@ -65,6 +98,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -84,6 +118,12 @@ enum pt_step_mode pt_step_mode_env(void)
 	if (strcmp(m, "stopall") == 0) return PT_STEP_STOPALL;
 	if (strcmp(m, "displace") == 0) return PT_STEP_DISPLACE;
 	return PT_STEP_AUTO;
+}
+
+bool pt_jumppad_env(void)
+{
+	const char *m = getenv("GOTAP_PT_JUMPPAD");
+	return !m || strcmp(m, "0") != 0;
 }
 
 void pt_dstep_forget(struct tgt *t)
@@ -442,8 +482,41 @@ static int emulate(struct tgt *t, struct pt_thread *th, const struct pt_insn *in
  * SIGTRAP stop, so no syscall to restart) executes an injected
  * `syscall` (mmap) at its pc, then its registers and the two bytes go back.
  * Signals that arrive meanwhile are queued again afterwards. */
-static int scratch_make(struct tgt *t, pid_t tid)
+/* Where to ask for the scratch page: just below the lowest mapping of the
+ * file mapped at near (the executable, for a Go binary's text at 0x400000
+ * too), else just after its highest, so that jump pads there are within a
+ * rel32 of its code.  0 (anywhere) if near is in no file mapping or maps
+ * cannot be read.  The kernel takes the hint when the range is free. */
+static uint64_t scratch_hint(const struct tgt *t, uint64_t near)
 {
+	char path[64], line[512], file[256] = "";
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)t->pid);
+	FILE *f = fopen(path, "re");
+	if (!f) return 0;
+	uint64_t lo = 0, hi = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		rewind(f);
+		while (fgets(line, sizeof line, f)) {
+			unsigned long a, b, ino;
+			char name[256] = "";
+			if (sscanf(line, "%lx-%lx %*s %*s %*s %lu %255s", &a, &b, &ino, name) < 3 || !name[0] || name[0] != '/')
+				continue;
+			if (pass == 0 && near >= a && near < b) snprintf(file, sizeof file, "%s", name);
+			if (pass == 1 && strcmp(name, file) == 0) {
+				if (!lo || a < lo) lo = a;
+				if (b > hi) hi = b;
+			}
+		}
+		if (!file[0]) break;
+	}
+	fclose(f);
+	if (!lo) return 0;
+	return lo >= 0x100000 ? lo - 4096 : hi;
+}
+
+static int scratch_make(struct tgt *t, pid_t tid, uint64_t near)
+{
+	uint64_t hint = near ? scratch_hint(t, near) : 0;
 	int r = pt_hold_all(t);
 	struct pt_thread *th = pt_thread_find(t, tid);
 	if (r < 0 || !th || !th->kstopped || th->pending || th->exiting || t->exited || t->vforks) {
@@ -463,7 +536,7 @@ static int scratch_make(struct tgt *t, pid_t tid)
 	}
 	th->regs.rax = SYS_mmap;
 	th->regs.orig_rax = ~0ull;
-	th->regs.rdi = 0;
+	th->regs.rdi = hint;
 	th->regs.rsi = 4096;
 	th->regs.rdx = PROT_READ | PROT_EXEC;
 	th->regs.r10 = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -554,11 +627,11 @@ static void map_back(struct tgt *t, struct pt_thread *th, const struct pt_insn *
  * 1: it is there (th, tid's thread, still kstopped on the breakpoint);
  * otherwise what the step-over returns: PT_DSTEP_FALLBACK, 0 (th stopped
  * for something else meanwhile, queued) or -errno. */
-static int scratch_need(struct tgt *t, pid_t tid)
+static int scratch_need(struct tgt *t, pid_t tid, uint64_t near)
 {
 	if (t->scratch) return 1;
 	if (t->scratch_failed || t->vforks || pt_vfork_waiting(t, false)) return PT_DSTEP_FALLBACK;
-	int r = scratch_make(t, tid);
+	int r = scratch_make(t, tid, near);
 	struct pt_thread *th = pt_thread_find(t, tid);
 	if (!th || !th->kstopped || th->pending || th->exiting || t->exited)
 		return r == -ECHILD && t->exited ? 0 : (r < 0 && r != -EAGAIN && r != -ESRCH ? r : 0);
@@ -573,7 +646,7 @@ static int displaced(struct tgt *t, struct pt_thread *th, const struct pt_insn *
 {
 	pid_t tid = th->tid;
 	if (!t->scratch) {
-		int r = scratch_need(t, tid);
+		int r = scratch_need(t, tid, addr);
 		if (r != 1) return r;
 		th = pt_thread_find(t, tid);
 	}
@@ -660,7 +733,7 @@ static int displaced(struct tgt *t, struct pt_thread *th, const struct pt_insn *
 
 static uint64_t pad_base(const struct tgt *t, const struct pt_pad *p)
 {
-	return t->scratch + PT_PAD_OFF + (uint64_t)(p - t->pads) * PT_PAD_SLOT;
+	return pt_pad_base(t, p);
 }
 
 static void put32(uint8_t *c, uint32_t v)
@@ -668,16 +741,18 @@ static void put32(uint8_t *c, uint32_t v)
 	memcpy(c, &v, 4);
 }
 
-/* The pad of in (at addr) into *p. */
-static void pad_build(struct pt_pad *p, const struct pt_insn *in, uint64_t addr)
+/* The pad of in (at addr) into *p; jump: a jump pad (an int3 first). */
+static void pad_build(struct pt_pad *p, const struct pt_insn *in, uint64_t addr, bool jump)
 {
-	uint8_t *c = p->code;
 	uint64_t next = addr + in->len;
 	unsigned n;
 	memset(p, 0, sizeof *p);
-	memset(c, 0xcc, PT_PAD_SLOT);
+	memset(p->code, 0xcc, PT_PAD_SLOT);
 	p->addr = addr;
 	p->back = next;
+	p->jump = jump;
+	p->body = jump ? 1 : 0;     /* code[0]: the int3 a jump lands on */
+	uint8_t *c = p->code + p->body;
 	if (in->kind == PT_INSN_CALL) {
 		/* As gdb's amd64_relocate_instruction: push the ORIGINAL return
 		 * address and jump to the target, so the callee returns straight
@@ -699,11 +774,84 @@ static void pad_build(struct pt_pad *p, const struct pt_insn *in, uint64_t addr)
 		memcpy(c, in->code, in->len);                                 /* position independent */
 		n = in->len;
 	}
-	p->jmp = (uint8_t)n;
+	p->jmp = (uint8_t)(p->body + n);
 	c[n++] = 0xff; c[n++] = 0x25;                                        /* jmp *0(%rip) */
 	put32(c + n, 0);
 	n += 4;
 	memcpy(c + n, &p->back, 8);                                          /* .quad back */
+}
+
+/* The slot of pad p (built), written the first time; -1 when the page is
+ * full or the write fails. */
+static int pad_slot(struct tgt *t, const struct pt_pad *p)
+{
+	int slot;
+	for (slot = 0; slot < t->npads; slot++)
+		if (t->pads[slot].addr == p->addr && memcmp(t->pads[slot].code, p->code, PT_PAD_SLOT) == 0) return slot;
+	if (t->npads == PT_PAD_MAX) return -1;
+	uint64_t at = t->scratch + PT_PAD_OFF + (uint64_t)slot * PT_PAD_SLOT;
+	if (pt_mem_write_raw(t, at, p->code, PT_PAD_SLOT) != PT_PAD_SLOT) return -1;
+	t->pads[t->npads++] = *p;
+	return slot;
+}
+
+/* May the breakpoint at addr (its instruction in) get a jump?  Only
+ * tracepoints use it (no client breakpoint: its hits are reported as
+ * stops, with an int3), the instruction is long enough for the 5 bytes
+ * and no other breakpoint is in them, no watchpoint (the pad's copy would
+ * trigger it), no vfork child shares the memory. */
+static bool jump_ok(struct tgt *t, const struct pt_bp *bp, const struct pt_insn *in)
+{
+	if (!t->jumppad || t->step_mode != PT_STEP_AUTO || bp->jump || bp->refs != bp->trace_refs || bp->insn.no_jump ||
+	    in->len < 5 || pt_dr_active(t) || t->vforks || pt_vfork_waiting(t, false))
+		return false;
+	for (int i = 0; i < t->nbp; i++)
+		if (t->bps[i].addr > bp->addr && t->bps[i].addr < bp->addr + in->len) return false;
+	return true;
+}
+
+/* Put the jump to jump pad p (slot, written) at addr: every thread held
+ * (no thread may be between the first and the fifth byte: none is, but
+ * one that executed the int3 just before and whose trap is taken now has
+ * its pc rewound to addr, see pt_hold_all).  1 done, 0 not (the int3
+ * stays), -errno. */
+static int jump_in(struct tgt *t, uint64_t addr, const struct pt_insn *in, const struct pt_pad *p)
+{
+	int64_t rel = (int64_t)(pad_base(t, p) - (addr + 5));
+	if (rel != (int32_t)rel) return 0;      /* out of a rel32's reach */
+	uint8_t orig[5];
+	if (pt_read_mem(t, addr, orig, 5) != 5) return 0;
+	int r = pt_hold_all(t);
+	struct pt_bp *bp = pt_bp_find(t, addr);
+	bool ok = r == 0 && bp && !t->exited && t->memfd >= 0 && jump_ok(t, bp, in) &&
+		  bp->insn.kind == in->kind && memcmp(bp->insn.code, in->code, sizeof in->code) == 0;
+	for (int i = 0; ok && i < t->nth; i++) {
+		struct pt_thread *o = t->th[i];
+		if (!o->kstopped || o->exiting) continue;
+		if (pt_regs_fetch(o) < 0 || (o->regs.rip > addr && o->regs.rip < addr + in->len)) ok = false;
+	}
+	if (ok) {
+		uint8_t j[5] = { 0xe9 };
+		int32_t r32 = (int32_t)rel;
+		memcpy(j + 1, &r32, 4);
+		long w = pt_poke5(t->memfd, addr, j);
+		if (w == 5) {
+			memcpy(bp->jmp5, j, 5);
+			memcpy(bp->orig5, orig, 5);
+			bp->jump = true;
+			t->stats.jumps++;
+		} else if (pt_mem_write_raw(t, addr, (const uint8_t[]){ 0xcc }, 1) == 1) {
+			/* the int3 back: the tail may be half written, the int3 hides it */
+			pt_mem_write_raw(t, addr + 1, orig + 1, 4);
+			ok = false;
+		} else {
+			ok = false;
+			r = -EIO;
+		}
+	}
+	pt_release(t);          /* the caller's resume restarts the others */
+	if (r < 0) return r;
+	return ok ? 1 : 0;
 }
 
 /* Step th over the breakpoint at addr through its jump pad: rip set to the
@@ -711,32 +859,50 @@ static void pad_build(struct pt_pad *p, const struct pt_insn *in, uint64_t addr)
  * writes anyway), nothing else.  A pad is written once, the first time,
  * and kept for the same address and bytes (the client takes breakpoints
  * out and puts them back at every stop).  1, or PT_DSTEP_FALLBACK (no
- * scratch page, pads all used), or as scratch_need(). */
+ * scratch page, pads all used), or as scratch_need().
+ * A tracepoint's breakpoint (jump_ok) gets a jump pad instead, and the
+ * jump to it in place of the int3: its later hits trap in the pad (the
+ * pad's int3) and go on from there with no register write. */
 static int padded(struct tgt *t, struct pt_thread *th, const struct pt_insn *in, uint64_t addr)
 {
+	pid_t tid = th->tid;
+	struct pt_bp *bp = pt_bp_find(t, addr);
+	bool same = bp && bp->insn.kind == in->kind && memcmp(bp->insn.code, in->code, sizeof in->code) == 0;
 	int slot = in->pad - 1;
-	if (slot < 0 || slot >= t->npads || t->pads[slot].addr != addr) {
-		pid_t tid = th->tid;
-		int r = scratch_need(t, tid);
+	if (slot < 0 || slot >= t->npads || t->pads[slot].addr != addr ||
+	    (same && !bp->jump && jump_ok(t, bp, in))) {
+		int r = scratch_need(t, tid, addr);
 		if (r != 1) return r;
-		th = pt_thread_find(t, tid);
 		struct pt_pad p;
-		pad_build(&p, in, addr);
-		for (slot = 0; slot < t->npads; slot++)
-			if (t->pads[slot].addr == addr && memcmp(t->pads[slot].code, p.code, PT_PAD_SLOT) == 0) break;
-		if (slot == t->npads) {
-			if (t->npads == PT_PAD_MAX) return PT_DSTEP_FALLBACK;
-			uint64_t at = t->scratch + PT_PAD_OFF + (uint64_t)slot * PT_PAD_SLOT;
-			if (pt_mem_write_raw(t, at, p.code, PT_PAD_SLOT) != PT_PAD_SLOT) return PT_DSTEP_FALLBACK;
-			t->pads[t->npads++] = p;
+		bool jump = same && jump_ok(t, bp, in);
+		pad_build(&p, in, addr, jump);
+		slot = pad_slot(t, &p);
+		if (slot < 0 && jump) {     /* no room: a plain pad */
+			jump = false;
+			pad_build(&p, in, addr, false);
+			slot = pad_slot(t, &p);
 		}
-		struct pt_bp *bp = pt_bp_find(t, addr);
+		if (slot < 0) return PT_DSTEP_FALLBACK;
+		if (jump) {
+			r = jump_in(t, addr, in, &t->pads[slot]);
+			if (r < 0) return r;
+			if (r == 0) {           /* a plain pad then, and no more tries */
+				if ((bp = pt_bp_find(t, addr)) != NULL) bp->insn.no_jump = true;
+				pad_build(&p, in, addr, false);
+				slot = pad_slot(t, &p);
+				if (slot < 0) return PT_DSTEP_FALLBACK;
+			}
+		}
+		bp = pt_bp_find(t, addr);
 		if (bp && bp->insn.kind == in->kind && memcmp(bp->insn.code, in->code, sizeof in->code) == 0)
 			bp->insn.pad = (uint8_t)(slot + 1);
+		th = pt_thread_find(t, tid);
+		if (!th || !th->kstopped || th->pending || th->exiting) return 0;   /* stopped meanwhile: queued */
 	}
 	int r = pt_regs_fetch(th);
 	if (r < 0) return r;
-	th->regs.rip = pad_base(t, &t->pads[slot]);
+	/* past a jump pad's int3 (this hit came by the int3 at addr) */
+	th->regs.rip = pad_base(t, &t->pads[slot]) + t->pads[slot].body;
 	th->regs_dirty = true;
 	th->at_bp = false;
 	t->stats.padded++;
@@ -764,8 +930,19 @@ int pt_pad_leave(struct tgt *t, struct pt_thread *th, int sig)
 	 * instruction, the signal as if raised there -- a handler (Go's
 	 * sigpanic) must never see the pad.  The thread is back on the
 	 * breakpoint, not past it. */
-	if (sig && is_fault(sig) && si.si_code > 0 &&
-	    (p->call ? off == PT_PAD_CALL_ST1 || off == PT_PAD_CALL_ST2 : off == 0)) {
+	/* A jump pad before its int3: th took the jump, nothing else (the
+	 * jump has no side effect).  Back to the breakpoint's address, where
+	 * it takes the jump again: the hit comes after what stopped it (a
+	 * signal's handler sees the original address). */
+	if (p->jump && off == 0) {
+		th->regs.rip = p->addr;
+		if (pt_regs_store(th) < 0) return 1;
+		t->stats.pad_left++;
+		return 1;
+	}
+	unsigned boff = off - p->body;
+	if (sig && is_fault(sig) && si.si_code > 0 && off >= p->body &&
+	    (p->call ? boff == PT_PAD_CALL_ST1 || boff == PT_PAD_CALL_ST2 : boff == 0)) {
 		uint64_t pc = th->regs.rip;
 		th->regs.rip = p->addr;
 		if (p->call) th->regs.rsp += 8;

@@ -15,13 +15,22 @@
 #include "pt_int.h"
 
 /* Write every int3 (in) or original byte (out) of the breakpoint table
- * through fd (a /proc/PID/mem). */
+ * through fd (a /proc/PID/mem).  A jump's 5 original bytes go back out (a
+ * fork child must never enter a pad: its int3 would kill it untraced);
+ * in, it becomes an int3 again (threads may run: a 5-byte write is only
+ * made with every thread held, pt_dstep.c puts the jump back at a hit). */
 void pt_put_bps(struct tgt *t, int fd, bool in)
 {
 	for (int i = 0; i < t->nbp; i++) {
-		uint8_t b = in ? 0xcc : t->bps[i].orig;
+		struct pt_bp *bp = &t->bps[i];
+		if (!in && bp->jump) {
+			pt_poke5(fd, bp->addr, bp->orig5);   /* int3 first: safe while threads run */
+			continue;
+		}
+		if (in) bp->jump = false;
+		uint8_t b = in ? 0xcc : bp->orig;
 		ssize_t n;
-		do n = pwrite(fd, &b, 1, (off_t)t->bps[i].addr); while (n < 0 && errno == EINTR);
+		do n = pwrite(fd, &b, 1, (off_t)bp->addr); while (n < 0 && errno == EINTR);
 	}
 }
 

@@ -42,6 +42,11 @@ struct pt_thread {
 	bool step_done;     /* set by the trap classifier for stepping_over */
 	bool at_bp;         /* stopped by our int3 at bp_addr (pc rewound) */
 	bool in_vfork;      /* its vfork child runs, sharing our memory (until VFORK_DONE) */
+	/* A hit through a jump (pt_dstep.c): the kernel's rip is jp_rip (its
+	 * pad + 1, past the pad's int3) while the register cache shows jp_addr
+	 * (the breakpoint).  pt_regs_store() maps jp_addr back to jp_rip, so
+	 * resuming it needs no register write.  0: none.  Cleared at restart. */
+	uint64_t jp_rip, jp_addr;
 	pid_t vfork_child;  /* vfork child held in its first stop, not released yet */
 	uint64_t bp_addr;
 	int deliver_sig;    /* signal to deliver at the next restart (passed or requested) */
@@ -86,14 +91,19 @@ struct pt_insn {
 	bool pad_ok;         /* can run from a jump pad (pt_dstep.c): call rel32, push r64,
 			      * or a DISPLACE kind that neither uses nor changes rip */
 	uint8_t pad;         /* its pad: slot + 1 in t->pads (a cache; 0: look it up) */
+	bool no_jump;        /* a jump to a pad was tried and could not be had: int3 + pad */
 	int64_t imm;         /* immediate, displacement, branch offset, ret's imm16 */
 	uint8_t code[16];    /* the bytes executed in the scratch area */
 };
 
-struct pt_bp {          /* inserted int3 */
+struct pt_bp {          /* inserted int3 (or jump) */
 	uint64_t addr;
 	uint8_t orig;
 	int refs;
+	int trace_refs;     /* of refs, TGT_BP_TRACE ones: a jump only while refs == trace_refs */
+	bool jump;          /* in memory: `jmp rel32` to its jump pad, not the int3 (pt_dstep.c) */
+	uint8_t jmp5[5];    /* those bytes */
+	uint8_t orig5[5];   /* the original bytes under them (orig5[0] == orig) */
 	struct pt_insn insn;
 };
 
@@ -116,12 +126,14 @@ enum pt_step_mode {
 
 struct pt_pad {
 	uint64_t addr;      /* the breakpoint whose instruction it relocates */
+	bool jump;          /* a jump pad: an int3 at offset 0, the body from offset 1 */
+	uint8_t body;       /* offset of the relocated instruction (0, or 1 for a jump pad) */
 	uint64_t back;      /* where its final jump goes: addr+len, or a call's target */
 	uint8_t jmp;        /* offset of the final `jmp *0(%rip)` */
 	bool call;          /* relocated `call rel32`: rsp is 8 lower from offset PT_PAD_CALL_ST1 */
 	uint8_t code[PT_PAD_SLOT];
 };
-#define PT_PAD_CALL_ST1 5   /* call pad: offsets of the two stores of the return address */
+#define PT_PAD_CALL_ST1 5   /* call pad: offsets (from body) of the two stores of the return address */
 #define PT_PAD_CALL_ST2 12
 
 struct pt_slot {        /* one debug register DR0..3 */
@@ -178,8 +190,12 @@ struct tgt {
 	uint8_t scratch_code[PT_SCRATCH_LEN];
 	struct pt_pad pads[PT_PAD_MAX];   /* slot i at scratch + PT_PAD_OFF + i * PT_PAD_SLOT */
 	int npads;
+	bool jumppad;           /* jump pads allowed (GOTAP_PT_JUMPPAD, default 1; auto mode only) */
 	struct {
 		unsigned long emulated, displaced, stopall, padded;   /* step-overs by method */
+		unsigned long jumppad;        /* hits through a jump resumed with no register write */
+		unsigned long jumps;          /* jumps written (int3 -> jmp) */
+		unsigned long flushes;        /* restarts that had to write registers first */
 		unsigned long pad_left;       /* stops inside a pad, moved out by single-steps */
 		unsigned long pad_faults;     /* faults of a pad's copy, mapped back to the breakpoint */
 		unsigned long holds;                          /* pt_hold_all() calls */
@@ -296,6 +312,15 @@ int pt_remove_bp(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len)
 /* Take every int3 out of memory and clear the debug registers of every
  * kstopped thread (detach).  0, or the first error (all are tried). */
 int pt_bp_remove_all(struct tgt *t);
+/* Write 5 bytes of code at addr through fd (a /proc/PID/mem) so that a
+ * thread arriving there sees an int3 or the whole: first byte int3, the
+ * tail, the first byte.  5 or -errno. */
+long pt_poke5(int fd, uint64_t addr, const uint8_t b[5]);
+/* bp's jump (bp->jump) goes back to a plain int3, every thread held (a
+ * thread already in its pad runs on: pads are never rewritten).  No-op
+ * without a jump.  Does not restart the held threads (the caller does:
+ * pt_restart_idle()).  0 or -errno. */
+int pt_jump_out(struct tgt *t, struct pt_bp *bp);
 /* Forget all breakpoints without touching memory (exec, exit). */
 void pt_bp_forget_all(struct tgt *t);
 /* Bring th's DR0-3/DR7 up to date (th kstopped). */
@@ -326,6 +351,10 @@ void pt_insn_invalidate(struct tgt *t, uint64_t addr, size_t len);
 int pt_dstep(struct tgt *t, struct pt_thread *th, struct pt_bp *bp);
 /* The image changed or the process went away: the scratch page is gone. */
 void pt_dstep_forget(struct tgt *t);
+static inline uint64_t pt_pad_base(const struct tgt *t, const struct pt_pad *p)
+{
+	return t->scratch + PT_PAD_OFF + (uint64_t)(p - t->pads) * PT_PAD_SLOT;
+}
 /* The jump pad whose slot holds pc, or NULL (one compare when none). */
 static inline const struct pt_pad *pt_pad_at(const struct tgt *t, uint64_t pc)
 {
@@ -343,6 +372,8 @@ static inline const struct pt_pad *pt_pad_at(const struct tgt *t, uint64_t pc)
 int pt_pad_leave(struct tgt *t, struct pt_thread *th, int sig);
 /* Step mode from GOTAP_PT_STEPOVER (auto|displace|stopall). */
 enum pt_step_mode pt_step_mode_env(void);
+/* GOTAP_PT_JUMPPAD: 0 disables jump pads (default on). */
+bool pt_jumppad_env(void);
 
 /* ---- pt_process.c */
 int pt_launch(struct tgt *t, const struct tgt_launch_opts *o, pid_t *pid);

@@ -105,8 +105,12 @@ long pt_mem_write_raw(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t l
 static void unshadow(struct tgt *t, uint64_t addr, uint8_t *buf, size_t n)
 {
 	for (int i = 0; i < t->nbp; i++) {
-		uint64_t a = t->bps[i].addr;
-		if (a >= addr && a - addr < (uint64_t)n) buf[a - addr] = t->bps[i].orig;
+		const struct pt_bp *bp = &t->bps[i];
+		uint64_t a = bp->addr;
+		if (a >= addr && a - addr < (uint64_t)n) buf[a - addr] = bp->orig;
+		if (!bp->jump) continue;
+		for (uint64_t k = 1; k < 5; k++)      /* a jump's tail */
+			if (a + k >= addr && a + k - addr < (uint64_t)n) buf[a + k - addr] = bp->orig5[k];
 	}
 }
 
@@ -157,6 +161,20 @@ long pt_write_mem(struct tgt *t, uint64_t addr, const uint8_t *buf, size_t len)
 {
 	if (len == 0) return 0;
 	if (!addr_ok(addr, len)) return -EIO;
+	/* A write into an instruction that runs from a jump pad makes the pad
+	 * stale: the breakpoint goes back to an int3 first (re-decoded, it may
+	 * get a new pad at its next hit). */
+	bool moved = false;
+	for (int i = 0; i < t->nbp; i++) {
+		const struct pt_bp *bp = &t->bps[i];
+		uint64_t end = bp->addr + (bp->insn.len > 5 ? bp->insn.len : 5);
+		if (bp->jump && bp->addr < addr + len && addr < end) {
+			int r = pt_jump_out(t, &t->bps[i]);
+			if (r < 0) return r;
+			moved = true;
+		}
+	}
+	if (moved) pt_restart_idle(t);
 	/* Write in chunks so bytes under breakpoints can be swapped for 0xcc
 	 * without copying the whole request. */
 	uint8_t tmp[4096];

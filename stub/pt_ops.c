@@ -20,6 +20,7 @@ static struct tgt *pt_create(void)
 	if (!t) return NULL;
 	t->memfd = t->sigfd = t->evfd = t->epfd = -1;
 	t->step_mode = pt_step_mode_env();
+	t->jumppad = pt_jumppad_env();
 	if (pt_events_init(t) < 0) {
 		pt_events_fini(t);
 		free(t);

@@ -52,6 +52,7 @@ int pt_regs_fetch(struct pt_thread *th)
 {
 	if (th->regs_valid) return 0;
 	if (ptrace(PTRACE_GETREGS, th->tid, 0L, &th->regs) < 0) return -errno;
+	if (th->jp_rip && th->regs.rip == th->jp_rip) th->regs.rip = th->jp_addr;   /* a jump pad hit */
 	th->regs_valid = true;
 	return 0;
 }
@@ -59,7 +60,16 @@ int pt_regs_fetch(struct pt_thread *th)
 int pt_regs_store(struct pt_thread *th)
 {
 	th->regs_dirty = false;
-	if (ptrace(PTRACE_SETREGS, th->tid, 0L, &th->regs) < 0) {
+	/* A hit through a jump: the breakpoint's address is its pad + 1 for
+	 * the kernel (past the pad's int3, before the relocated instruction);
+	 * any other rip takes it out of there. */
+	unsigned long long rip = th->regs.rip;
+	bool jp = th->jp_rip && rip == th->jp_addr;
+	if (jp) th->regs.rip = th->jp_rip;
+	else th->jp_rip = 0;
+	long r = ptrace(PTRACE_SETREGS, th->tid, 0L, &th->regs);
+	th->regs.rip = rip;
+	if (r < 0) {
 		int e = errno;
 		th->regs_valid = false;
 		return -e;

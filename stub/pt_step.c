@@ -39,7 +39,8 @@ static int step_over_stopall(struct tgt *t, struct pt_thread *th)
 		return 1;
 	}
 	uint8_t orig = bp->orig, cc = 0xcc;
-	if (pt_mem_write_raw(t, addr, &orig, 1) != 1) {
+	/* A jump goes back to an int3 first (its pad stays for whoever is in it). */
+	if ((bp->jump && pt_jump_out(t, bp) < 0) || pt_mem_write_raw(t, addr, &orig, 1) != 1) {
 		pt_release(t);
 		return -EIO;
 	}
@@ -105,6 +106,21 @@ static int step_over_stopall(struct tgt *t, struct pt_thread *th)
 
 int pt_step_over(struct tgt *t, struct pt_thread *th)
 {
+	/* A hit through a jump: the kernel's rip is already where th goes on
+	 * (its pad + 1: the relocated instruction, then back), unless the
+	 * client writes moved it.  Nothing to do -- no register write -- for
+	 * a plain continue; a single-step, a signal to deliver first or a
+	 * watchpoint need th back on the original address (the jump there is
+	 * side-effect free), then the usual step-over below. */
+	if (th->jp_rip && th->regs_valid && th->regs.rip == th->jp_addr && th->jp_addr == th->bp_addr) {
+		if (!th->stepping && !th->deliver_sig && !pt_dr_active(t)) {
+			th->at_bp = false;
+			t->stats.jumppad++;
+			return 1;
+		}
+		th->jp_rip = 0;
+		th->regs_dirty = true;
+	}
 	struct pt_bp *bp = pt_bp_find(t, th->bp_addr);
 	if (t->step_mode != PT_STEP_STOPALL && bp && th->kstopped && !th->pending) {
 		int r = pt_dstep(t, th, bp);

@@ -82,6 +82,7 @@ static void queue_stop(struct tgt *t, struct pt_thread *th, int sig,
 int pt_restart(struct tgt *t, struct pt_thread *th)
 {
 	/* The pc rewind of a hit is kept in the register cache until now. */
+	if (th->regs_dirty) t->stats.flushes++;
 	int fr = pt_regs_flush(th);
 	if (fr < 0 && fr != -ESRCH) return fr;
 	int sig = th->deliver_sig;
@@ -102,6 +103,7 @@ int pt_restart(struct tgt *t, struct pt_thread *th)
 		/* Killed under us: only its exit status is left to collect. */
 		th->exiting = true;
 	}
+	th->jp_rip = 0;
 	th->kstopped = false;
 	th->sig_stop = false;
 	th->regs_valid = th->fpregs_valid = false;
@@ -184,6 +186,35 @@ static void report_hit(struct tgt *t, struct pt_thread *th, uint64_t pc)
 	queue_stop(t, th, SIGTRAP, TGT_REASON_SWBREAK, pc);
 }
 
+/* The jump pad whose int3 (offset 0) is at pc, or NULL. */
+static const struct pt_pad *jump_pad_int3(const struct tgt *t, uint64_t pc)
+{
+	const struct pt_pad *p = t->npads ? pt_pad_at(t, pc) : NULL;
+	return p && p->jump && pc == pt_pad_base(t, p) ? p : NULL;
+}
+
+/* th executed the int3 of p, a jump pad: a hit of p's breakpoint.  The
+ * kernel's rip (pad + 1) is where th goes on: before the relocated
+ * instruction.  The cache shows the breakpoint's address (what the session
+ * and agent expressions see) and the backend keeps the real one aside
+ * (th->jp_rip): resuming it costs no register write (pt_step.c).  If the
+ * breakpoint went away after th took the jump, th just runs on. */
+static void jump_hit(struct tgt *t, struct pt_thread *th, const struct pt_pad *p, bool satisfied)
+{
+	th->sig_stop = true;
+	if (!pt_bp_find(t, p->addr)) {
+		th->at_bp = false;
+		pt_settle(t, th, satisfied);
+		return;
+	}
+	th->jp_rip = th->regs.rip;
+	th->jp_addr = p->addr;
+	th->regs.rip = p->addr;
+	th->at_bp = true;
+	th->bp_addr = p->addr;
+	queue_stop(t, th, SIGTRAP, TGT_REASON_SWBREAK, p->addr);
+}
+
 static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 {
 	/* Fast path (issue 6: one syscall less per hit): a thread that was not
@@ -199,6 +230,15 @@ static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 		struct pt_bp *bp = pt_bp_find(t, pc);
 		if (bp && bp->insn.kind != PT_INSN_UNKNOWN && bp->insn.len > 1) {
 			report_hit(t, th, pc);
+			return;
+		}
+		/* Just past a jump pad's int3: only that int3 puts a thread
+		 * there, or our restart from a hit there (a kill(SIGTRAP) that
+		 * finds it before it moved on is taken for a hit: Go never sends
+		 * one; telling would cost the siginfo on every hit). */
+		const struct pt_pad *p = jump_pad_int3(t, pc);
+		if (p) {
+			jump_hit(t, th, p, satisfied);
 			return;
 		}
 	}
@@ -229,6 +269,11 @@ static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 			uint64_t pc = th->regs.rip - 1;
 			if (pt_bp_find(t, pc)) {
 				report_hit(t, th, pc);
+				return;
+			}
+			const struct pt_pad *p = jump_pad_int3(t, pc);
+			if (p) {
+				jump_hit(t, th, p, satisfied);
 				return;
 			}
 			if (stale_hit(t, pc)) {
@@ -272,6 +317,17 @@ static void classify_trap(struct tgt *t, struct pt_thread *th, bool satisfied)
 		if (th->stepping_over) {
 			th->step_done = true;   /* pt_step_over() takes it from here */
 			return;
+		}
+		/* A client step took a jump to a pad: it arrived at the
+		 * breakpoint (an int3 would have trapped there).  Back to it. */
+		const struct pt_pad *p = pt_regs_fetch(th) == 0 ? jump_pad_int3(t, th->regs.rip) : NULL;
+		if (p) {
+			if (pt_bp_find(t, p->addr)) {
+				report_hit(t, th, p->addr);
+				return;
+			}
+			th->regs.rip = p->addr;
+			th->regs_dirty = true;
 		}
 		queue_stop(t, th, SIGTRAP, TGT_REASON_STEP, 0);
 		return;
@@ -447,6 +503,7 @@ static void on_exec(struct tgt *t, struct pt_thread *th)
 	th->in_vfork = false;
 	th->stop_req = th->stop_report = false;
 	th->deliver_sig = th->injected = 0;
+	th->jp_rip = 0;         /* its pad went with the old image */
 	th->dr_gen = 0;
 	pt_bp_forget_all(t);
 	pt_dstep_forget(t);     /* the scratch page went with the old image */
@@ -506,14 +563,26 @@ void pt_handle_status(struct tgt *t, pid_t tid, int status)
 	 * and interrupt/group-stops can find it there (a pad makes no syscall).
 	 * On the hot path (an int3 hit) the registers are fetched for the
 	 * classification anyway: this costs one compare. */
+	const struct pt_pad *pad;
 	if (t->npads && !th->stepping && !th->stepping_over &&
 	    (event == PTRACE_EVENT_STOP || (event == 0 && sig != (SIGTRAP | 0x80))) &&
-	    pt_regs_fetch(th) == 0 && pt_pad_at(t, th->regs.rip)) {
-		int r = pt_pad_leave(t, th, event == 0 ? sig : 0);
-		if (r < 0) return;
-		if (r == 2) {           /* its signal comes back as a stop of its own */
-			pt_settle(t, th, satisfied);
+	    pt_regs_fetch(th) == 0 && (pad = pt_pad_at(t, th->regs.rip)) != NULL) {
+		/* Just past a jump pad's int3: its hit.  Its own trap is
+		 * classified as usual; another stop first (an interrupt) has the
+		 * trap pending: taken now, as below (if none is pending, th was
+		 * restarted from there after its hit: stepped out as any). */
+		bool fresh = pad->jump && th->regs.rip == pt_pad_base(t, pad) + 1;
+		if (fresh && event == 0 && sig == SIGTRAP) {
+			/* classify_trap() */
+		} else if (fresh && event == PTRACE_EVENT_STOP && take_pending_trap(th, satisfied)) {
 			return;
+		} else {
+			int r = pt_pad_leave(t, th, event == 0 ? sig : 0);
+			if (r < 0) return;
+			if (r == 2) {           /* its signal comes back as a stop of its own */
+				pt_settle(t, th, satisfied);
+				return;
+			}
 		}
 	}
 	switch (event) {

@@ -98,6 +98,13 @@ enum tgt_bp_kind {
 	TGT_WP_WRITE = 2,  /* Z2 */
 	TGT_WP_READ = 3,   /* Z3: x86 has no read-only watch; implemented as access, reported as rwatch */
 	TGT_WP_ACCESS = 4, /* Z4 */
+	TGT_BP_TRACE = 5,  /* a software breakpoint whose hits are never reported to the
+			    * client as stops (the stub's tracepoints; never from a Z
+			    * packet).  Hits are events as for TGT_BP_SW (SWBREAK at its
+			    * address); a backend may implement it another way (pt_ops:
+			    * a jump to a pad, pt_dstep.c).  It shares an address with
+			    * TGT_BP_SW ones (refcounted together; removed with the kind
+			    * it was inserted with).  A backend without it: -EINVAL. */
 };
 
 struct tgt_thread_info {

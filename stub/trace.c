@@ -271,7 +271,12 @@ static void note_removed(struct stub_trace *t, uint64_t addr)
 int stub_trace_insert(struct stub_session *s, struct stub_tp *tp)
 {
 	if (tp->inserted) return 0;
-	int r = s->ops->insert_bp(s->tgt, TGT_BP_SW, tp->addr, 1);
+	/* Its hits are never shown to the client as stops (a client Z0 there
+	 * is a breakpoint of its own): the backend may make them cheaper
+	 * (pt_ops: a jump to a pad, no register write per hit). */
+	int r = s->ops->insert_bp(s->tgt, TGT_BP_TRACE, tp->addr, 1);
+	tp->plain_bp = r == -EINVAL;
+	if (tp->plain_bp) r = s->ops->insert_bp(s->tgt, TGT_BP_SW, tp->addr, 1);
 	if (r < 0) return r;
 	tp->inserted = true;
 	return 0;
@@ -283,7 +288,7 @@ void stub_trace_remove(struct stub_session *s, struct stub_tp *tp)
 	tp->inserted = false;
 	struct stub_trace *t = s->trace;
 	if (s->pid > 0 && t->pid == s->pid) {
-		int r = s->ops->remove_bp(s->tgt, TGT_BP_SW, tp->addr, 1);
+		int r = s->ops->remove_bp(s->tgt, tp->plain_bp ? TGT_BP_SW : TGT_BP_TRACE, tp->addr, 1);
 		if (r < 0 && r != -ENOENT && r != -ESRCH)
 			fprintf(stderr, "gotap-stub: removing tracepoint %u: %s\n", tp->num, strerror(-r));
 		note_removed(t, tp->addr);

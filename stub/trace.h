@@ -120,6 +120,7 @@ struct stub_tp {
 	uint64_t hits;               /* frames collected (condition true) */
 	uint64_t usage;              /* bytes of frames collected */
 	bool inserted;               /* its breakpoint is in (by us) */
+	bool plain_bp;               /* ... as TGT_BP_SW (the backend has no TGT_BP_TRACE) */
 };
 
 struct stub_tsv {
