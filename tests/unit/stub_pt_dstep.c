@@ -16,6 +16,13 @@
  *   instruction, resuming only the thread that hit: every call is reported,
  *   and the backend never stopped the other threads (no hold but the one
  *   that maps the scratch page, no stop-all step-over).
+ * - Jumps (jump pads proper): a TGT_BP_TRACE breakpoint on the `call rel32`
+ *   of "padhot 4 12500": 50000 exact hits, rip the breakpoint's at each,
+ *   all but the first few resumed with no register write (stats.flushes);
+ *   with SIGALRM at 10 kHz, 200 stop-alls, a signal for a thread at pad + 0,
+ *   a client Z0 at the same address (back to an int3), fork children
+ *   running the same code, detach (5 original bytes back), and
+ *   GOTAP_PT_JUMPPAD=0 (t->jumppad) for comparison.
  * - Go: pt_gohot (3200 main.hot calls, SIGURG passed), one-thread resume:
  *   exact, in every mode.  The wall time per hit of each mode is printed
  *   (figures in /tmp/gotap-notes/dstep.md).
@@ -518,6 +525,191 @@ static void test_pad_detach(const char *prog)
 	ops->destroy(t);
 }
 
+/* Jump pads proper: a TGT_BP_TRACE breakpoint (a tracepoint's: its hits
+ * are never reported to a client) on a `call rel32` gets, at its first
+ * hit, a `jmp rel32` to a pad that starts with an int3 in place of the
+ * int3.  A hit then traps at pad + 1, is reported at the breakpoint's
+ * address (registers too) and is resumed with no register write.
+ * "padhot 4 12500 F" again, only the hitting thread resumed.  F 's':
+ * SIGALRM at 10 kHz, passed (the handler never sees a pad, counts exact);
+ * 'f': every thread forks children that run the same code untraced (the
+ * jump must not be in their memory: its int3 would kill them).
+ * rounds: as test_pad_hot.  client: after 1000 hits a client Z0 at the
+ * same address turns the jump back into an int3; hits go on, ordinary. */
+static void test_jump_hot(const char *prog, const char *flags, int rounds, bool client, bool jumppad)
+{
+	char name[240], what[96];
+	pid_t pid;
+	const int T = 4;
+	const long N = 12500;
+	snprintf(what, sizeof what, "jump %s%s%s%s%s", jumppad ? "" : "(GOTAP_PT_JUMPPAD=0) ",
+		 strchr(flags, 'z') ? "hot +signal at pad+0" : "hot",
+		 strchr(flags, 's') ? " +SIGALRM" : "", strchr(flags, 'f') ? " +fork" : "",
+		 rounds ? " +stop-all" : client ? " +client Z0" : "");
+	struct tgt *t = launch(prog, (char *[]){ "padhot", "4", "12500", (char *)flags, NULL }, PT_STEP_AUTO, &pid);
+	snprintf(name, sizeof name, "%s: launch", what);
+	CHECK(name, t != NULL);
+	if (!t) return;
+	t->jumppad = jumppad;
+	uint64_t bp = ptu_sym(pid, prog, "ds_s_padcall");
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t orig[8] = { 0 };
+	bool ok = fd >= 0 && pread(fd, orig, sizeof orig, (off_t)bp) == (ssize_t)sizeof orig;
+	snprintf(name, sizeof name, "%s: tracepoint breakpoint on the call", what);
+	CHECK(name, ok && bp && ops->insert_bp(t, TGT_BP_TRACE, bp, 1) == 0);
+	bool pass[65] = { false };
+	pass[SIGALRM] = true;
+	pass[SIGCHLD] = true;   /* the fork children's */
+	ops->set_pass_signals(t, pass);
+	struct tgt_event ev = { 0 };
+	long hits = 0, other = 0, badpc = 0;
+	int done_rounds = 0, inpad = 0;
+	bool mem_seen = false, mem_ok = true, converted = false;
+	unsigned long jp_at_conv = 0, pad_left = 0;
+	int extra = 0;          /* 'z': the pad + 0 case made (2) */
+	double t0 = now_s();
+	int r = ops->resume(t, -1, TGT_RESUME_CONT, 0);
+	while (r == 0 && ptu_wait(ops, t, &ev, 30000) == 1) {
+		if (ev.kind != TGT_EV_STOPPED) break;
+		if (ev.reason == TGT_REASON_SWBREAK && ev.addr == bp) {
+			hits++;
+			uint64_t pc = 0;
+			if (ops->read_reg(t, ev.tid, 16, (uint8_t *)&pc) < 0 || pc != bp) badpc++;
+		} else if (ev.reason != TGT_REASON_INTERRUPT && other++ < 5) {
+			printf("# stop: reason %d sig %d\n", ev.reason, ev.sig);
+		}
+		if (hits == 500 && !mem_seen) {
+			/* the jump is in memory; reads through the backend show the original bytes */
+			uint8_t raw[8], seen[8];
+			mem_seen = true;
+			mem_ok = pread(fd, raw, sizeof raw, (off_t)bp) == (ssize_t)sizeof raw &&
+				 ops->read_mem(t, bp - 2, seen, 8) == 8 && memcmp(seen + 2, orig, 6) == 0;
+			if (jumppad) mem_ok &= raw[0] == 0xe9 && memcmp(raw + 5, orig + 5, 3) == 0;
+			else mem_ok &= raw[0] == 0xcc && memcmp(raw + 1, orig + 1, 7) == 0;
+		}
+		if (client && hits == 1000 && !converted) {
+			converted = true;
+			uint8_t raw[8];
+			bool in = ops->insert_bp(t, TGT_BP_SW, bp, 1) == 0;
+			in &= pread(fd, raw, sizeof raw, (off_t)bp) == (ssize_t)sizeof raw && raw[0] == 0xcc &&
+			      memcmp(raw + 1, orig + 1, 7) == 0;
+			jp_at_conv = t->stats.jumppad;
+			snprintf(name, sizeof name, "%s: a client breakpoint there turns the jump back into an int3", what);
+			CHECK(name, in && t->stats.jumps == 1);
+		}
+		struct pt_thread *th = pt_thread_find(t, ev.tid);
+		if (strchr(flags, 'z') && hits == 2000 && !extra && th && th->jp_rip) {
+			/* A signal finds a thread at pad + 0 (it took the jump, not
+			 * yet the int3): made so here by moving this thread back
+			 * before its int3 (as if its hit had not happened yet) and
+			 * queueing a SIGALRM.  It must be put back on the breakpoint's
+			 * address (the handler sees that), then hit it again. */
+			struct user_regs_struct g;
+			extra = ptrace(PTRACE_GETREGS, ev.tid, 0L, &g) == 0 && g.rip == th->jp_rip;
+			g.rip = th->jp_rip - 1;
+			extra = extra && ptrace(PTRACE_SETREGS, ev.tid, 0L, &g) == 0;
+			th->jp_rip = 0;
+			th->regs_valid = false;
+			th->at_bp = false;
+			extra = extra && syscall(SYS_tgkill, pid, ev.tid, SIGALRM) == 0;
+			pad_left = t->stats.pad_left;
+		}
+		r = ops->resume(t, ev.tid, TGT_RESUME_CONT, 0);
+		if (extra == 1 && hits == 2000) {
+			/* its next event: the hit again (no other thread's may come between) */
+			extra = 2;
+		}
+		if (r == 0 && done_rounds < rounds && hits % 20 == 0) {
+			done_rounds++;
+			r = ops->stop_all(t);
+			inpad += pcs_in_scratch(t);
+			r = r ? r : ops->resume(t, -1, TGT_RESUME_CONT, 0);
+		}
+	}
+	double dt = now_s() - t0;
+	long want = T * N + (extra == 2);   /* 'z': that thread's hit twice */
+	snprintf(name, sizeof name, "%s: %ld hits, rip at each the breakpoint, program's count and return addresses "
+		 "right%s%s, exit 0", what, want, strchr(flags, 's') ? ", no handler saw a pad" : "",
+		 strchr(flags, 'f') ? ", fork children right" : "");
+	CHECK(name, hits == want && badpc == 0 && other == 0 && ev.kind == TGT_EV_EXITED && ev.status == 0);
+	if (strchr(flags, 'z')) {
+		snprintf(name, sizeof name, "%s: a signal for a thread at pad + 0: delivered at the breakpoint's address "
+			 "(moved back), the hit again after it", what);
+		CHECK(name, extra == 2 && t->stats.pad_left > pad_left);
+	}
+	if (hits != want || badpc || ev.kind != TGT_EV_EXITED || ev.status != 0)
+		printf("# hits %ld bad pc %ld other %ld last event %d status %d\n", hits, badpc, other, ev.kind, ev.status);
+	printf("# %s: %ld hits in %.3f s = %.1f us/hit (jumppad %lu padded %lu emulated %lu displaced %lu stopall %lu "
+	       "holds %lu jumps %lu flushes %lu; pad exits %lu)\n", what, hits, dt, dt * 1e6 / (hits ? (double)hits : 1),
+	       t->stats.jumppad, t->stats.padded, t->stats.emulated, t->stats.displaced, t->stats.stopall,
+	       t->stats.holds, t->stats.jumps, t->stats.flushes, t->stats.pad_left);
+	snprintf(name, sizeof name, "%s: memory read through the backend shows the original bytes (%s in memory)", what,
+		 jumppad ? "the jump" : "the int3");
+	CHECK(name, mem_seen && mem_ok);
+	unsigned long thru = t->stats.jumppad + t->stats.padded + t->stats.emulated;
+	if (!jumppad) {
+		snprintf(name, sizeof name, "%s: no jump, every hit through a plain pad", what);
+		CHECK(name, t->stats.jumps == 0 && t->stats.jumppad == 0 && thru == (unsigned long)hits);
+	} else if (client) {
+		snprintf(name, sizeof name, "%s: hits through the jump before, ordinary (int3 + pad) after", what);
+		CHECK(name, thru == (unsigned long)hits && jp_at_conv >= 900 &&
+		      t->stats.jumppad - jp_at_conv <= (unsigned long)T && t->stats.jumps == 1);
+	} else {
+		snprintf(name, sizeof name, "%s: every hit but the first few through the jump, resumed with no register "
+			 "write", what);
+		bool quiet = !strchr(flags, 's') && !rounds;   /* pad exits and rewinds write registers */
+		CHECK(name, thru + (extra == 2) == (unsigned long)hits && t->stats.jumppad + 8 >= (unsigned long)hits &&
+		      t->stats.stopall == 0 && (strchr(flags, 'f') || t->stats.jumps == 1) &&
+		      (!quiet || t->stats.flushes <= (unsigned long)hits - t->stats.jumppad + 8));
+	}
+	if (rounds) {
+		snprintf(name, sizeof name, "%s: %d stop-alls, no thread's pc in the scratch page (%lu moved out)",
+			 what, rounds, t->stats.pad_left);
+		CHECK(name, done_rounds == rounds && inpad == 0);
+	}
+	if (fd >= 0) close(fd);
+	ops->destroy(t);
+}
+
+/* Detach while 4 threads run through a jump: the program goes on to its
+ * normal end with the right result, and the 5 original bytes are back. */
+static void test_jump_detach(const char *prog)
+{
+	pid_t pid;
+	struct tgt *t = launch(prog, (char *[]){ "padhot", "4", "200000", "w", NULL }, PT_STEP_AUTO, &pid);
+	CHECK("jump detach: launch", t != NULL);
+	if (!t) return;
+	uint64_t bp = ptu_sym(pid, prog, "ds_s_padcall");
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t orig[8] = { 0 }, now[8] = { 0 }, mid[8] = { 0 };
+	bool ok = fd >= 0 && pread(fd, orig, sizeof orig, (off_t)bp) == (ssize_t)sizeof orig;
+	CHECK("jump detach: tracepoint breakpoint on the call", ok && bp && ops->insert_bp(t, TGT_BP_TRACE, bp, 1) == 0);
+	struct tgt_event ev = { 0 };
+	long hits = 0;
+	int r = ops->resume(t, -1, TGT_RESUME_CONT, 0);
+	while (r == 0 && hits < 3000 && ptu_wait(ops, t, &ev, 30000) == 1 && ev.kind == TGT_EV_STOPPED) {
+		hits += ev.reason == TGT_REASON_SWBREAK;
+		if (hits < 3000) r = ops->resume(t, ev.tid, TGT_RESUME_CONT, 0);
+	}
+	ok = pread(fd, mid, sizeof mid, (off_t)bp) == (ssize_t)sizeof mid && mid[0] == 0xe9;
+	unsigned long jp = t->stats.jumppad;
+	r = r ? r : ops->detach(t, 0);
+	CHECK("jump detach: 3000 hits through the jump, detached", r == 0 && hits == 3000 && jp >= 2990 && ok);
+	ok = fd >= 0 && pread(fd, now, sizeof now, (off_t)bp) == (ssize_t)sizeof now;
+	CHECK("jump detach: the 5 original bytes are back", ok && memcmp(orig, now, sizeof now) == 0);
+	if (fd >= 0) close(fd);
+	int st = -1;
+	pid_t w = kill(pid, SIGUSR2) == 0 ? waitpid(pid, &st, 0) : -1;
+	CHECK("jump detach: the program ends normally with the right result",
+	      w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (w == pid && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) printf("# status %#x\n", st);
+	ops->destroy(t);
+}
+
 static void test_go(const char *prog, enum pt_step_mode m)
 {
 	char name[160];
@@ -563,6 +755,16 @@ int main(void)
 	test_pad_hot(prog, PT_STEP_AUTO, "-", 200);
 	test_pad_hot(prog, PT_STEP_AUTO, "s", 200);
 	test_pad_detach(prog);
+	test_jump_hot(prog, "-", 0, false, true);
+	test_jump_hot(prog, "-", 0, false, false);
+	test_jump_hot(prog, "s", 0, false, true);
+	test_jump_hot(prog, "sz", 0, false, true);
+	test_jump_hot(prog, "-", 200, false, true);
+	test_jump_hot(prog, "s", 200, false, true);
+	test_jump_hot(prog, "-", 0, true, true);
+	test_jump_hot(prog, "f", 0, false, true);
+	test_jump_hot(prog, "sf", 0, false, true);
+	test_jump_detach(prog);
 	p = ptu_target("pt_gohot");
 	if (p && realpath(p, goprog)) {
 		for (enum pt_step_mode m = PT_STEP_AUTO; m <= PT_STEP_STOPALL; m++) test_go(goprog, m);

@@ -20,7 +20,10 @@
  *                address.  F (a string, "-" for none): 's' adds a SIGALRM
  *                every 100 us (setitimer) whose handler records the
  *                interrupted rip and si_code; 'w' waits for a SIGUSR2 before
- *                exiting.  Exit 0 iff the count is T*N, every return address
+ *                exiting; 'f': each thread forks twice (halfway through and
+ *                at the end) a child that calls ds_pad_caller 1000 times
+ *                and exits 0 iff its count and return addresses were right
+ *                (the parent counts a child's death as bad: exit 4).  Exit 0 iff the count is T*N, every return address
  *                was right and no handler saw a rip in an anonymous
  *                executable mapping (the stub's scratch page: its pads must
  *                stay invisible); 1 count, 3 rip in a pad, 4 return address
@@ -30,11 +33,13 @@
 #include <signal.h>
 #include <ucontext.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 long ds_data = 7, ds_out, ds_counter, ds_calls, ds_pad_count, ds_pad_bad;
@@ -226,10 +231,32 @@ static void on_alrm(int sig, siginfo_t *si, void *ctx)
 	if (si->si_code != SI_KERNEL) atomic_fetch_add(&sig_notkernel, 1);   /* siginfo not the timer's */
 }
 
+/* A fork child runs the traced code untraced: the stub must have taken
+ * its breakpoints (int3 or jump) out of the child's memory. */
+static void pad_fork(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		long before = ds_pad_count, bad = ds_pad_bad;
+		for (int i = 0; i < 1000; i++) ds_pad_caller();
+		_exit(ds_pad_count == before + 1000 && ds_pad_bad == bad ? 0 : 1);
+	}
+	int st;
+	if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		__atomic_add_fetch(&ds_pad_bad, 1, __ATOMIC_SEQ_CST);
+		fprintf(stderr, "pt_dstep: fork child: status %#x\n", c > 0 ? st : -1);
+	}
+}
+
+static bool pad_forks;
+
 static void *pad_worker(void *arg)
 {
 	(void)arg;
-	for (long i = 0; i < per_thread; i++) ds_pad_caller();
+	for (long i = 0; i < per_thread; i++) {
+		ds_pad_caller();
+		if (pad_forks && (i == per_thread / 2 || i == per_thread - 1)) pad_fork();
+	}
 	return NULL;
 }
 
@@ -259,6 +286,7 @@ static int pad_hot(int nt, const char *flags)
 	sigemptyset(&usr2);
 	sigaddset(&usr2, SIGUSR2);
 	if (nt < 1 || nt > 64 || pthread_sigmask(SIG_BLOCK, &usr2, NULL)) return 2;
+	pad_forks = strchr(flags, 'f') != NULL;
 	if (strchr(flags, 's')) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
