@@ -73,14 +73,18 @@ int pt_jump_out(struct tgt *t, struct pt_bp *bp)
 }
 
 /* Every jump back to an int3 (a watchpoint: a pad's copy of the
- * instruction must not be what triggers it). */
+ * instruction must not be what triggers it); the held threads go on. */
 static int jumps_out(struct tgt *t)
 {
 	int err = 0;
+	bool any = false;
 	for (int i = 0; i < t->nbp; i++) {
+		if (!t->bps[i].jump) continue;
+		any = true;
 		int r = pt_jump_out(t, &t->bps[i]);
 		if (r < 0 && !err) err = r;
 	}
+	if (any) pt_restart_idle(t);
 	return err;
 }
 
@@ -323,7 +327,6 @@ int pt_insert_bp(struct tgt *t, enum tgt_bp_kind k, uint64_t addr, unsigned len)
 	case TGT_WP_READ:
 	case TGT_WP_ACCESS: {
 		int r = jumps_out(t);
-		pt_restart_idle(t);
 		if (r < 0) return r;
 		return hw_insert(t, k, addr, len);
 	}

@@ -43,6 +43,10 @@
  *    VEX-encoded rip-relative instructions fall back to stopping all threads.
  *    GOTAP_PT_STEPOVER=auto (default) | displace (no emulation) | stopall
  *    selects the method when the backend is created (pt_dstep.c, pt_step.c).
+ *  - a TGT_BP_TRACE breakpoint on an instruction of 5 bytes or more becomes,
+ *    in auto mode, a `jmp rel32` to a pad near the code that traps (pt_dstep.c:
+ *    a hit then costs no register write); reads still show the original
+ *    bytes.  GOTAP_PT_JUMPPAD=0 disables it.
  */
 #ifndef GOTAP_STUB_TARGET_H
 #define GOTAP_STUB_TARGET_H
