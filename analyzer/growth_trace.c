@@ -129,6 +129,25 @@ static void push_field(struct rsp_axb *b, uint32_t off)
 	rsp_axb_op(b, RSP_AX_REF64);
 }
 
+/* tsv += 1, the new value left on the stack. */
+static void incr_tsv(struct rsp_axb *b, unsigned tsv)
+{
+	rsp_axb_v(b, RSP_AX_GETV, tsv);
+	rsp_axb_const(b, 1);
+	rsp_axb_op(b, RSP_AX_ADD);
+	rsp_axb_v(b, RSP_AX_SETV, tsv);
+}
+
+/* A condition's end for a copystack call that does not grow: count it as
+ * a shrink, collect nothing. */
+static void count_shrink(struct rsp_axb *b)
+{
+	incr_tsv(b, GT_TSV_SHRINKS);
+	rsp_axb_op(b, RSP_AX_POP);
+	rsp_axb_const(b, 0);
+	rsp_axb_op(b, RSP_AX_END);
+}
+
 int gt_trace_build(const struct gt_growth_cfg *cfg, struct gt_trace_prog *p,
 		   char *err, size_t errlen)
 {
@@ -153,19 +172,10 @@ int gt_trace_build(const struct gt_growth_cfg *cfg, struct gt_trace_prog *p,
 		push_newsize(&b, pr);
 		rsp_axb_op(&b, RSP_AX_LESS_UNSIGNED);
 		size_t to_grow = rsp_axb_jump(&b, RSP_AX_IF_GOTO);
-		rsp_axb_v(&b, RSP_AX_GETV, GT_TSV_SHRINKS);    /* not a growth: counted, not collected */
-		rsp_axb_const(&b, 1);
-		rsp_axb_op(&b, RSP_AX_ADD);
-		rsp_axb_v(&b, RSP_AX_SETV, GT_TSV_SHRINKS);
-		rsp_axb_op(&b, RSP_AX_POP);
-		rsp_axb_const(&b, 0);
-		rsp_axb_op(&b, RSP_AX_END);
+		count_shrink(&b);                              /* not a growth: counted, not collected */
 		rsp_axb_patch(&b, to_grow, rsp_axb_here(&b));
 	}
-	rsp_axb_v(&b, RSP_AX_GETV, GT_TSV_COUNT);
-	rsp_axb_const(&b, 1);
-	rsp_axb_op(&b, RSP_AX_ADD);
-	rsp_axb_v(&b, RSP_AX_SETV, GT_TSV_COUNT);
+	incr_tsv(&b, GT_TSV_COUNT);                    /* the new count stays on the stack */
 	if (every > 1) {
 		rsp_axb_const(&b, every);
 		rsp_axb_op(&b, RSP_AX_REM_UNSIGNED);
@@ -281,13 +291,7 @@ int gt_trace_build(const struct gt_growth_cfg *cfg, struct gt_trace_prog *p,
 	if (p->at_call) {
 		/* shrinks: counted at shrinkstack's call, never collected */
 		rsp_axb_init(&b, p->shrink_cond, sizeof p->shrink_cond);
-		rsp_axb_v(&b, RSP_AX_GETV, GT_TSV_SHRINKS);
-		rsp_axb_const(&b, 1);
-		rsp_axb_op(&b, RSP_AX_ADD);
-		rsp_axb_v(&b, RSP_AX_SETV, GT_TSV_SHRINKS);
-		rsp_axb_op(&b, RSP_AX_POP);
-		rsp_axb_const(&b, 0);
-		rsp_axb_op(&b, RSP_AX_END);
+		count_shrink(&b);
 		if (b.err || rsp_ax_check(p->shrink_cond, b.len) != 0) {
 			snprintf(err, errlen, "shrink tracepoint condition: %s",
 				 rsp_ax_strerror(b.err ? b.err : rsp_ax_check(p->shrink_cond, b.len)));

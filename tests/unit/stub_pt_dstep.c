@@ -488,21 +488,27 @@ static void test_pad_hot(const char *prog, enum pt_step_mode m, const char *flag
 	ops->destroy(t);
 }
 
-/* Detach while 4 threads run through the pad: the program goes on to its
- * normal end with the right result, and the original byte is back. */
-static void test_pad_detach(const char *prog)
+/* Detach while 4 threads run through the pad (jump false: an int3, the
+ * thread's rip set to the pad) or through a jump to it (a tracepoint's
+ * breakpoint): the program goes on to its normal end with the right
+ * result, and the original bytes are back. */
+static void test_detach_through(const char *prog, bool jump)
 {
+	const char *what = jump ? "jump detach" : "pad detach";
+	char name[160];
 	pid_t pid;
 	struct tgt *t = launch(prog, (char *[]){ "padhot", "4", "200000", "w", NULL }, PT_STEP_AUTO, &pid);
-	CHECK("pad detach: launch", t != NULL);
+	snprintf(name, sizeof name, "%s: launch", what);
+	CHECK(name, t != NULL);
 	if (!t) return;
 	uint64_t bp = ptu_sym(pid, prog, "ds_s_padcall");
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	uint8_t orig[8] = { 0 }, now[8] = { 0 };
+	uint8_t orig[8] = { 0 }, now[8] = { 0 }, mid[8] = { 0 };
 	bool ok = fd >= 0 && pread(fd, orig, sizeof orig, (off_t)bp) == (ssize_t)sizeof orig;
-	CHECK("pad detach: breakpoint on the call", ok && bp && ops->insert_bp(t, TGT_BP_SW, bp, 1) == 0);
+	snprintf(name, sizeof name, "%s: breakpoint on the call", what);
+	CHECK(name, ok && bp && ops->insert_bp(t, jump ? TGT_BP_TRACE : TGT_BP_SW, bp, 1) == 0);
 	struct tgt_event ev = { 0 };
 	long hits = 0;
 	int r = ops->resume(t, -1, TGT_RESUME_CONT, 0);
@@ -510,17 +516,21 @@ static void test_pad_detach(const char *prog)
 		hits += ev.reason == TGT_REASON_SWBREAK;
 		if (hits < 3000) r = ops->resume(t, ev.tid, TGT_RESUME_CONT, 0);
 	}
-	unsigned long padded = t->stats.padded;
+	/* in memory meanwhile: the jump, or the int3 */
+	ok = fd >= 0 && pread(fd, mid, sizeof mid, (off_t)bp) == (ssize_t)sizeof mid && mid[0] == (jump ? 0xe9 : 0xcc);
+	unsigned long through = jump ? t->stats.jumppad : t->stats.padded;
 	r = r ? r : ops->detach(t, 0);
-	CHECK("pad detach: 3000 hits through the pad, detached", r == 0 && hits == 3000 && padded >= 2990);
+	snprintf(name, sizeof name, "%s: 3000 hits through the %s, detached", what, jump ? "jump" : "pad");
+	CHECK(name, r == 0 && hits == 3000 && through >= 2990 && ok);
 	/* The program waits for SIGUSR2 before it exits: its memory is there. */
 	ok = fd >= 0 && pread(fd, now, sizeof now, (off_t)bp) == (ssize_t)sizeof now;
-	CHECK("pad detach: the original bytes are back", ok && memcmp(orig, now, sizeof now) == 0 && now[0] != 0xcc);
+	snprintf(name, sizeof name, "%s: the original bytes are back", what);
+	CHECK(name, ok && memcmp(orig, now, sizeof now) == 0 && now[0] != 0xcc);
 	if (fd >= 0) close(fd);
 	int st = -1;
 	pid_t w = kill(pid, SIGUSR2) == 0 ? waitpid(pid, &st, 0) : -1;
-	CHECK("pad detach: the program ends normally with the right result",
-	      w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	snprintf(name, sizeof name, "%s: the program ends normally with the right result", what);
+	CHECK(name, w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	if (w == pid && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) printf("# status %#x\n", st);
 	ops->destroy(t);
 }
@@ -673,43 +683,6 @@ static void test_jump_hot(const char *prog, const char *flags, int rounds, bool 
 	ops->destroy(t);
 }
 
-/* Detach while 4 threads run through a jump: the program goes on to its
- * normal end with the right result, and the 5 original bytes are back. */
-static void test_jump_detach(const char *prog)
-{
-	pid_t pid;
-	struct tgt *t = launch(prog, (char *[]){ "padhot", "4", "200000", "w", NULL }, PT_STEP_AUTO, &pid);
-	CHECK("jump detach: launch", t != NULL);
-	if (!t) return;
-	uint64_t bp = ptu_sym(pid, prog, "ds_s_padcall");
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	uint8_t orig[8] = { 0 }, now[8] = { 0 }, mid[8] = { 0 };
-	bool ok = fd >= 0 && pread(fd, orig, sizeof orig, (off_t)bp) == (ssize_t)sizeof orig;
-	CHECK("jump detach: tracepoint breakpoint on the call", ok && bp && ops->insert_bp(t, TGT_BP_TRACE, bp, 1) == 0);
-	struct tgt_event ev = { 0 };
-	long hits = 0;
-	int r = ops->resume(t, -1, TGT_RESUME_CONT, 0);
-	while (r == 0 && hits < 3000 && ptu_wait(ops, t, &ev, 30000) == 1 && ev.kind == TGT_EV_STOPPED) {
-		hits += ev.reason == TGT_REASON_SWBREAK;
-		if (hits < 3000) r = ops->resume(t, ev.tid, TGT_RESUME_CONT, 0);
-	}
-	ok = pread(fd, mid, sizeof mid, (off_t)bp) == (ssize_t)sizeof mid && mid[0] == 0xe9;
-	unsigned long jp = t->stats.jumppad;
-	r = r ? r : ops->detach(t, 0);
-	CHECK("jump detach: 3000 hits through the jump, detached", r == 0 && hits == 3000 && jp >= 2990 && ok);
-	ok = fd >= 0 && pread(fd, now, sizeof now, (off_t)bp) == (ssize_t)sizeof now;
-	CHECK("jump detach: the 5 original bytes are back", ok && memcmp(orig, now, sizeof now) == 0);
-	if (fd >= 0) close(fd);
-	int st = -1;
-	pid_t w = kill(pid, SIGUSR2) == 0 ? waitpid(pid, &st, 0) : -1;
-	CHECK("jump detach: the program ends normally with the right result",
-	      w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	if (w == pid && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) printf("# status %#x\n", st);
-	ops->destroy(t);
-}
-
 static void test_go(const char *prog, enum pt_step_mode m)
 {
 	char name[160];
@@ -754,7 +727,7 @@ int main(void)
 	test_pad_hot(prog, PT_STEP_AUTO, "s", 0);
 	test_pad_hot(prog, PT_STEP_AUTO, "-", 200);
 	test_pad_hot(prog, PT_STEP_AUTO, "s", 200);
-	test_pad_detach(prog);
+	test_detach_through(prog, false);
 	test_jump_hot(prog, "-", 0, false, true);
 	test_jump_hot(prog, "-", 0, false, false);
 	test_jump_hot(prog, "s", 0, false, true);
@@ -764,7 +737,7 @@ int main(void)
 	test_jump_hot(prog, "-", 0, true, true);
 	test_jump_hot(prog, "f", 0, false, true);
 	test_jump_hot(prog, "sf", 0, false, true);
-	test_jump_detach(prog);
+	test_detach_through(prog, true);
 	p = ptu_target("pt_gohot");
 	if (p && realpath(p, goprog)) {
 		for (enum pt_step_mode m = PT_STEP_AUTO; m <= PT_STEP_STOPALL; m++) test_go(goprog, m);
