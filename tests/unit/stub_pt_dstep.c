@@ -415,6 +415,15 @@ static int pcs_in_scratch(struct tgt *t)
 	return bad;
 }
 
+/* Stop every thread, count those whose pc is in the scratch page, resume
+ * them all. */
+static int stop_all_round(struct tgt *t, int *inpad)
+{
+	int r = ops->stop_all(t);
+	*inpad += pcs_in_scratch(t);
+	return r ? r : ops->resume(t, -1, TGT_RESUME_CONT, 0);
+}
+
 /* "padhot 4 N F": a breakpoint on ds_s_padcall (`call rel32`), only the
  * hitting thread resumed, with continue.  Every call is reported once, the
  * program's result and return addresses are right, and in "auto" mode each
@@ -455,9 +464,7 @@ static void test_pad_hot(const char *prog, enum pt_step_mode m, const char *flag
 		if (r == 0 && done_rounds < rounds && hits % 20 == 0) {
 			/* ev.tid was just sent into its pad: stop it (and all) now */
 			done_rounds++;
-			r = ops->stop_all(t);
-			inpad += pcs_in_scratch(t);
-			r = r ? r : ops->resume(t, -1, TGT_RESUME_CONT, 0);
+			r = stop_all_round(t, &inpad);
 		}
 	}
 	double dt = now_s() - t0;
@@ -633,9 +640,7 @@ static void test_jump_hot(const char *prog, const char *flags, int rounds, bool 
 		}
 		if (r == 0 && done_rounds < rounds && hits % 20 == 0) {
 			done_rounds++;
-			r = ops->stop_all(t);
-			inpad += pcs_in_scratch(t);
-			r = r ? r : ops->resume(t, -1, TGT_RESUME_CONT, 0);
+			r = stop_all_round(t, &inpad);
 		}
 	}
 	double dt = now_s() - t0;
