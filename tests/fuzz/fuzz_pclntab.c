@@ -1,5 +1,5 @@
 // fuzz-sources: analyzer/gort_bin.c analyzer/gort_cu.c analyzer/gort_growth.c analyzer/gort_inline.c analyzer/gort_layout.c analyzer/gort_offsets.c analyzer/gort_pclnsym.c analyzer/gort_pclntab.c analyzer/gort_probes.c analyzer/gort_sym.c analyzer/gort_unwind.c analyzer/gort_version.c
-// fuzz-libs: -ldw -lelf
+// fuzz-libs: -ldw -lelf -lZydis
 /* fuzz_pclntab.c — libFuzzer target for gort's .gopclntab reader and for
  * gort_open on damaged binaries.
  *
