@@ -166,6 +166,18 @@ int gort_symbolize(struct gort_bin *b, uint64_t pc, bool is_return_addr,
 int gort_symbolize_inline(struct gort_bin *b, uint64_t pc, bool is_return_addr,
 			  struct gort_frame *out, int max);
 
+/* The backtrace in[0..n) (gort_unwind's) with every inlined call shown as
+ * its own frame, as gdb's `bt`, Delve and Go's own tracebacks show them:
+ * each frame whose pc lies in inlined code becomes its inline chain
+ * (gort_symbolize_inline: the inlined functions, innermost first, at their
+ * own file:line, then the frame itself at the line of the outermost call);
+ * frames without inlining are copied as they are.  Writes at most max
+ * frames to out (out must not overlap in): a chain that does not fit is
+ * not split, its frame is written as unwound and ends the list.  Returns
+ * how many. */
+int gort_expand_inline(struct gort_bin *b, const struct gort_frame *in, int n,
+		       struct gort_frame *out, int max);
+
 /* Unwind a goroutine stack that starts at (pc, sp, bp) — for a growth event,
  * the goroutine's g.sched — using the binary's CFI (libdwfl), or without
  * CFI the pc->SP-delta table of .gopclntab as the Go runtime's own

@@ -105,3 +105,33 @@ int gort_symbolize_inline(struct gort_bin *b, uint64_t pc, bool is_return_addr,
 	}
 	return n;
 }
+
+int gort_expand_inline(struct gort_bin *b, const struct gort_frame *in, int n,
+		       struct gort_frame *out, int max)
+{
+	struct gort_frame chain[GORT_INLINE_MAX];
+	int k = 0;
+
+	for (int i = 0; i < n && k < max; i++) {
+		/* Frame 0 is f at its stack check (no inlined code there) and
+		 * the others are return addresses: looked up at pc - 1. */
+		int c = in[i].func ? gort_symbolize_inline(b, in[i].pc, true, chain, GORT_INLINE_MAX) : -1;
+		if (c <= 1 || c > max - k) {
+			/* nothing inlined here, or no room left for the whole
+			 * chain: the frame as unwound (and the last one) */
+			out[k++] = in[i];
+			if (c > 1)
+				break;
+			continue;
+		}
+		for (int j = 0; j < c - 1; j++)
+			out[k++] = chain[j];
+		/* the frame as unwound (its function, offset, module), at the
+		 * line of the call the compiler inlined */
+		out[k] = in[i];
+		out[k].file = chain[c - 1].file;
+		out[k].line = chain[c - 1].line;
+		k++;
+	}
+	return k;
+}

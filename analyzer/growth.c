@@ -64,6 +64,7 @@ struct gt_growth {
 	struct pending *pend;
 	size_t npend, cappend;
 	struct gort_frame *frames;
+	struct gort_frame *xframes;     /* frames with inlined calls expanded */
 	struct gt_stats stats;
 	bool done;
 	bool debug;         /* $GOTAP_DEBUG set: trace every hit on stderr */
@@ -79,6 +80,16 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+int gt_event_frames(const struct gt_growth_cfg *cfg, struct gort_frame *in, int n,
+		    struct gort_frame *x, const struct gort_frame **out)
+{
+	*out = in;
+	if (cfg->no_inline || n <= 0)
+		return n;
+	*out = x;
+	return gort_expand_inline(cfg->bin, in, n, x, n * GT_INLINE_FACTOR);
+}
+
 struct gt_growth *gt_growth_new(const struct gt_growth_cfg *cfg)
 {
 	struct gt_growth *g = calloc(1, sizeof *g);
@@ -90,7 +101,10 @@ struct gt_growth *gt_growth_new(const struct gt_growth_cfg *cfg)
 	if (g->cfg.max_frames <= 0)
 		g->cfg.max_frames = DEFAULT_FRAMES;
 	g->frames = calloc((size_t)g->cfg.max_frames, sizeof *g->frames);
-	if (g->frames == NULL) {
+	g->xframes = calloc((size_t)g->cfg.max_frames * GT_INLINE_FACTOR, sizeof *g->xframes);
+	if (g->frames == NULL || g->xframes == NULL) {
+		free(g->frames);
+		free(g->xframes);
 		free(g);
 		return NULL;
 	}
@@ -110,6 +124,7 @@ void gt_growth_free(struct gt_growth *g)
 		return;
 	free(g->pend);
 	free(g->frames);
+	free(g->xframes);
 	free(g);
 }
 
@@ -548,8 +563,7 @@ static int on_copystack(struct gt_growth *g, int64_t tid, char *err, size_t errl
 			g->frames[0] = ev.site;
 			n = 1;
 		}
-		ev.frames = g->frames;
-		ev.nframes = n;
+		ev.nframes = gt_event_frames(&g->cfg, g->frames, n, g->xframes, &ev.frames);
 		g->stats.reported++;
 		if (g->cfg.max_events && g->stats.reported >= g->cfg.max_events)
 			g->done = true;

@@ -40,9 +40,20 @@ struct gt_growth_cfg {
 	uint64_t every;                 /* report every Nth growth; 0 or 1 = all */
 	uint64_t max_events;            /* stop after this many reported; 0 = no limit */
 	int max_frames;                 /* backtrace depth; 0 picks 64 */
+	bool no_inline;                 /* do not show inlined calls as frames of their own */
 	struct out_sink *sinks;         /* every growth goes to each sink in order */
 	int nsinks;
 };
+
+/* Frames an event may show per unwound frame once inlined calls are
+ * expanded (deeper inline chains are cut to their outermost frames). */
+#define GT_INLINE_FACTOR 4
+
+/* The backtrace of a reported growth: in[0..n) as unwound, or, unless
+ * cfg->no_inline, expanded into x (room for GT_INLINE_FACTOR * n frames).
+ * Sets *out and returns the count. */
+int gt_event_frames(const struct gt_growth_cfg *cfg, struct gort_frame *in, int n,
+		    struct gort_frame *x, const struct gort_frame **out);
 
 struct gt_growth;
 

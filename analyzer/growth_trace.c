@@ -61,6 +61,7 @@ struct gt_trace {
 	bool done;
 	struct gt_stats stats;
 	struct gort_frame *frames;
+	struct gort_frame *xframes;   /* frames with inlined calls expanded */
 	struct block *blocks;
 	size_t nblocks, capblocks;
 	size_t hint;         /* view_read: the block of the last read */
@@ -332,7 +333,10 @@ struct gt_trace *gt_trace_new(const struct gt_growth_cfg *cfg)
 	if (t->cfg.max_frames <= 0)
 		t->cfg.max_frames = DEFAULT_FRAMES;
 	t->frames = calloc((size_t)t->cfg.max_frames, sizeof *t->frames);
-	if (t->frames == NULL) {
+	t->xframes = calloc((size_t)t->cfg.max_frames * GT_INLINE_FACTOR, sizeof *t->xframes);
+	if (t->frames == NULL || t->xframes == NULL) {
+		free(t->frames);
+		free(t->xframes);
 		free(t);
 		return NULL;
 	}
@@ -350,6 +354,7 @@ void gt_trace_free(struct gt_trace *t)
 	if (t->stream_ok)
 		tc_stream_free(&t->stream);
 	free(t->frames);
+	free(t->xframes);
 	free(t->blocks);
 	free(t);
 }
@@ -696,8 +701,7 @@ int gt_trace_on_frame(struct gt_trace *t, const struct rsp_tframe *f, char *err,
 			t->frames[0] = ev.site;
 			n = 1;
 		}
-		ev.frames = t->frames;
-		ev.nframes = n;
+		ev.nframes = gt_event_frames(&t->cfg, t->frames, n, t->xframes, &ev.frames);
 		t->stats.reported++;
 		if (t->cfg.max_events && t->stats.reported >= t->cfg.max_events)
 			t->done = true;

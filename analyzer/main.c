@@ -69,6 +69,7 @@ struct opts {
 	enum fmt format;
 	const char *outfile;
 	bool summary;
+	bool no_inline;         /* backtraces without inlined calls as frames (as stap prints them) */
 	uint64_t every, max_events;
 	double duration;            /* seconds; 0 = none */
 	char **argv;                /* PROG ARGS for MODE_LAUNCH */
@@ -125,6 +126,8 @@ static void usage(FILE *f)
 		"  --summary           at exit, print counts, bytes copied and top growth sites (stderr)\n"
 		"  --every N           report only every Nth growth (all are counted)\n"
 		"  --max-events N      stop analyzing after N reported growths\n"
+		"  --no-inline         do not show inlined calls as frames of their own (stap's\n"
+		"                      print_ubacktrace: the outer function at the inner line)\n"
 		"  --duration SECS     stop analyzing after SECS seconds\n"
 		"  --mode MODE         trace: a tracepoint collects each growth inside the stub while the\n"
 		"                      program runs (non-stop), gotap streams the trace buffer; stop: a\n"
@@ -155,7 +158,7 @@ static uint64_t parse_u64(const char *opt, const char *s)
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_REMOTE = 256, O_PID, O_BINARY, O_FORMAT, O_SUMMARY, O_EVERY, O_MAX, O_DURATION, O_SCRIPT,
-	       O_MODE };
+	       O_MODE, O_NO_INLINE };
 	static const struct option lo[] = {
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "pid", required_argument, NULL, O_PID },
@@ -168,6 +171,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "script", required_argument, NULL, O_SCRIPT },
 		{ "mode", required_argument, NULL, O_MODE },
+		{ "no-inline", no_argument, NULL, O_NO_INLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -195,6 +199,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'o': o->outfile = optarg; break;
 		case O_SUMMARY: o->summary = true; break;
+		case O_NO_INLINE: o->no_inline = true; break;
 		case O_EVERY:
 			o->every = parse_u64("--every", optarg);
 			if (o->every == 0)
@@ -1384,7 +1389,7 @@ int main(int argc, char **argv)
 		die("out of memory");
 	struct gt_growth_cfg cfg = {
 		.bin = bin, .layout = lay, .probes = pr, .conn = c, .mem = mc, .pid = pid,
-		.every = o.every, .max_events = o.max_events, .max_frames = 64,
+		.every = o.every, .max_events = o.max_events, .max_frames = 64, .no_inline = o.no_inline,
 		.sinks = sinks, .nsinks = nsinks,
 	};
 	/* Trace mode when the stub has tracepoints, non-stop and a streaming

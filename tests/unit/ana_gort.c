@@ -311,6 +311,25 @@ static void test_inline(const char *root)
 		      f[1].line == line && !f[1].inlined && f[1].off == plain.off && f[1].size == plain.size);
 		CHECK("inline: max 1 gives the outermost function",
 		      gort_symbolize_inline(b, pc, false, f, 1) == 1 && !strcmp(f[0].func, "main.say"));
+
+		/* a backtrace of two return addresses there: each becomes
+		 * fmt.Println (inlined), then main.say at example.go */
+		struct gort_frame in[2], x[8];
+		bool ok = gort_symbolize(b, pc + 1, true, &in[0]) == 0;
+		in[1] = in[0];
+		int k = ok ? gort_expand_inline(b, in, 2, x, 8) : -1;
+		CHECK("expand: each frame in inlined code becomes its chain",
+		      k == 4 && !strcmp(x[0].func, "fmt.Println") && x[0].inlined && x[0].pc == pc + 1 &&
+		      !strcmp(x[1].func, "main.say") && !x[1].inlined && x[1].pc == pc + 1 &&
+		      x[1].off == in[0].off && x[1].size == in[0].size && gt_ends_with(x[1].file, "/example.go") &&
+		      x[1].line == line && !strcmp(x[2].func, "fmt.Println") && !strcmp(x[3].func, "main.say"));
+		CHECK("expand: a chain that does not fit is not split (the frame as unwound ends the list)",
+		      ok && gort_expand_inline(b, in, 2, x, 3) == 3 && !strcmp(x[2].func, "main.say") &&
+		      x[2].file == in[0].file && x[2].line == in[0].line &&
+		      gort_expand_inline(b, in, 2, x, 1) == 1 && !strcmp(x[0].func, "main.say"));
+		in[0].func = NULL;
+		CHECK("expand: an unknown frame is copied",
+		      gort_expand_inline(b, in, 1, x, 8) == 1 && x[0].func == NULL && x[0].pc == pc + 1);
 	}
 	CHECK("inline: no inlining at a function entry -> one frame",
 	      start && gort_symbolize_inline(b, start, false, f, 8) == 1 && !strcmp(f[0].func, "main.say"));
