@@ -36,17 +36,21 @@ struct pt_bp *pt_bp_find(struct tgt *t, uint64_t addr)
  * an int3, then the tail, then the first byte (as Linux's text_poke_bp).
  * Used with every thread held; the order also covers the paths that
  * cannot hold them (pt_fork.c). */
+/* n bytes at addr through fd, all or an error (-errno, -EIO if short). */
+static long poke(int fd, uint64_t addr, const uint8_t *b, size_t n)
+{
+	ssize_t w;
+	do w = pwrite(fd, b, n, (off_t)addr); while (w < 0 && errno == EINTR);
+	return w == (ssize_t)n ? w : w < 0 ? -errno : -EIO;
+}
+
 long pt_poke5(int fd, uint64_t addr, const uint8_t b[5])
 {
-	uint8_t cc = 0xcc;
-	ssize_t n;
-	do n = pwrite(fd, &cc, 1, (off_t)addr); while (n < 0 && errno == EINTR);
-	if (n != 1) return n < 0 ? -errno : -EIO;
-	do n = pwrite(fd, b + 1, 4, (off_t)(addr + 1)); while (n < 0 && errno == EINTR);
-	if (n != 4) return n < 0 ? -errno : -EIO;
-	do n = pwrite(fd, b, 1, (off_t)addr); while (n < 0 && errno == EINTR);
-	if (n != 1) return n < 0 ? -errno : -EIO;
-	return 5;
+	static const uint8_t cc = 0xcc;
+	long r = poke(fd, addr, &cc, 1);
+	if (r == 1) r = poke(fd, addr + 1, b + 1, 4);
+	if (r == 4) r = poke(fd, addr, b, 1);
+	return r == 1 ? 5 : r < 0 ? r : -EIO;
 }
 
 int pt_jump_out(struct tgt *t, struct pt_bp *bp)
@@ -142,20 +146,18 @@ static int sw_remove(struct tgt *t, uint64_t addr, bool trace)
 	if (!bp) return -ENOENT;
 	if (trace && bp->trace_refs > 0) bp->trace_refs--;
 	if (--bp->refs > 0) return 0;
-	long r;
-	if (bp->jump && !t->vforks) {
-		/* The 5 bytes back with every thread held.  A thread that took
-		 * the jump just before traps in the pad (a hit of a breakpoint
-		 * that is gone: pt_wait.c lets it run on through the pad). */
-		int e = pt_hold_all(t);
-		bp = pt_bp_find(t, addr);
-		r = e < 0 ? e : !bp ? 1 : t->exited ? 1 : pt_poke5(t->memfd, addr, bp->orig5) == 5 ? 1 : -EIO;
-		pt_release(t);
+	long r = 0;
+	if (bp->jump) {
+		/* Back to an int3 first, every thread held (pt_jump_out).  A
+		 * thread that took the jump just before traps in the pad (a hit
+		 * of a breakpoint that is gone: pt_wait.c lets it run on through
+		 * the pad). */
+		r = pt_jump_out(t, bp);
 		pt_restart_idle(t);
-		if (!bp) return 0;
-	} else {
-		r = pt_mem_write_raw(t, addr, &bp->orig, 1);
+		if (!(bp = pt_bp_find(t, addr))) return 0;
+		if (t->exited) r = 1;
 	}
+	if (r == 0) r = pt_mem_write_raw(t, addr, &bp->orig, 1);
 	*bp = t->bps[--t->nbp];
 	t->gone_bps[t->gone_next++ % (sizeof t->gone_bps / sizeof t->gone_bps[0])] = addr;
 	return r == 1 ? 0 : (r < 0 ? (int)r : -EIO);
