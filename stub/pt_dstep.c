@@ -731,11 +731,6 @@ static int displaced(struct tgt *t, struct pt_thread *th, const struct pt_insn *
 
 /* ------------------------------------------------------------ jump pads */
 
-static uint64_t pad_base(const struct tgt *t, const struct pt_pad *p)
-{
-	return pt_pad_base(t, p);
-}
-
 static void put32(uint8_t *c, uint32_t v)
 {
 	memcpy(c, &v, 4);
@@ -817,7 +812,7 @@ static bool jump_ok(struct tgt *t, const struct pt_bp *bp, const struct pt_insn 
  * stays), -errno. */
 static int jump_in(struct tgt *t, uint64_t addr, const struct pt_insn *in, const struct pt_pad *p)
 {
-	int64_t rel = (int64_t)(pad_base(t, p) - (addr + 5));
+	int64_t rel = (int64_t)(pt_pad_base(t, p) - (addr + 5));
 	if (rel != (int32_t)rel) return 0;      /* out of a rel32's reach */
 	uint8_t orig[5];
 	if (pt_read_mem(t, addr, orig, 5) != 5) return 0;
@@ -902,7 +897,7 @@ static int padded(struct tgt *t, struct pt_thread *th, const struct pt_insn *in,
 	int r = pt_regs_fetch(th);
 	if (r < 0) return r;
 	/* past a jump pad's int3 (this hit came by the int3 at addr) */
-	th->regs.rip = pad_base(t, &t->pads[slot]) + t->pads[slot].body;
+	th->regs.rip = pt_pad_base(t, &t->pads[slot]) + t->pads[slot].body;
 	th->regs_dirty = true;
 	th->at_bp = false;
 	t->stats.padded++;
@@ -920,16 +915,11 @@ int pt_pad_leave(struct tgt *t, struct pt_thread *th, int sig)
 {
 	pid_t tid = th->tid;
 	const struct pt_pad *p = pt_pad_at(t, th->regs.rip);
-	unsigned off = (unsigned)(th->regs.rip - pad_base(t, p));
+	unsigned off = (unsigned)(th->regs.rip - pt_pad_base(t, p));
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
 	if (sig && ptrace(PTRACE_GETSIGINFO, tid, 0L, &si) < 0) return 1;   /* gone: its death follows */
 
-	/* The copy of the instruction faulted (faults leave rip on the
-	 * faulting instruction, nothing done): the state before the original
-	 * instruction, the signal as if raised there -- a handler (Go's
-	 * sigpanic) must never see the pad.  The thread is back on the
-	 * breakpoint, not past it. */
 	/* A jump pad before its int3: th took the jump, nothing else (the
 	 * jump has no side effect).  Back to the breakpoint's address, where
 	 * it takes the jump again: the hit comes after what stopped it (a
@@ -941,6 +931,11 @@ int pt_pad_leave(struct tgt *t, struct pt_thread *th, int sig)
 		return 1;
 	}
 	unsigned boff = off - p->body;
+	/* The copy of the instruction faulted (faults leave rip on the
+	 * faulting instruction, nothing done): the state before the original
+	 * instruction, the signal as if raised there -- a handler (Go's
+	 * sigpanic) must never see the pad.  The thread is back on the
+	 * breakpoint, not past it. */
 	if (sig && is_fault(sig) && si.si_code > 0 && off >= p->body &&
 	    (p->call ? boff == PT_PAD_CALL_ST1 || boff == PT_PAD_CALL_ST2 : boff == 0)) {
 		uint64_t pc = th->regs.rip;
@@ -969,8 +964,12 @@ int pt_pad_leave(struct tgt *t, struct pt_thread *th, int sig)
 	}
 	int extra[8], nextra = 0;
 	bool stepped = false, sigstop = true;
-	for (int n = 0; n < 16 && (p = pt_pad_at(t, th->regs.rip)) != NULL; n++) {
-		off = (unsigned)(th->regs.rip - pad_base(t, p));
+	/* n counts the steps that ran an instruction: a step that ends in a
+	 * signal-delivery-stop ran none (a signal arriving every ~100 µs on a
+	 * host that deschedules us for longer hits most steps); tries bounds
+	 * the whole. */
+	for (int n = 0, tries = 0; n < 16 && tries < 200 && (p = pt_pad_at(t, th->regs.rip)) != NULL; tries++) {
+		off = (unsigned)(th->regs.rip - pt_pad_base(t, p));
 		if (off == p->jmp) {
 			th->regs.rip = p->back;
 			if (pt_regs_store(th) < 0) return 1;
@@ -997,13 +996,20 @@ int pt_pad_leave(struct tgt *t, struct pt_thread *th, int sig)
 			return -1;
 		}
 		sigstop = ev == 0;
-		if (ev == 0 && s2 != SIGTRAP && nextra < 8) {
-			extra[nextra++] = s2;           /* not delivered: queued again below */
+		int queue = 0;
+		if (ev == 0 && s2 != SIGTRAP) {
+			queue = s2;                     /* not delivered: queued again below */
 		} else if (ev == 0 && s2 == SIGTRAP) {
 			siginfo_t s3;
-			if (ptrace(PTRACE_GETSIGINFO, tid, 0L, &s3) == 0 && s3.si_code <= 0 && nextra < 8)
-				extra[nextra++] = SIGTRAP;      /* someone's kill, not the step */
+			if (ptrace(PTRACE_GETSIGINFO, tid, 0L, &s3) == 0 && s3.si_code <= 0)
+				queue = SIGTRAP;        /* someone's kill, not the step */
+			else
+				n++;                    /* the step ran an instruction */
 		}
+		/* each signal once: the kernel merges pending standard signals too */
+		for (int i = 0; queue && i < nextra; i++)
+			if (extra[i] == queue) queue = 0;
+		if (queue && nextra < (int)(sizeof extra / sizeof extra[0])) extra[nextra++] = queue;
 		if (pt_regs_fetch(th) < 0) return 1;
 	}
 	t->stats.pad_left++;
